@@ -1,0 +1,53 @@
+# FinePOSE reproducibility kit: the two commands of the README, plus helpers for developers.
+#   make reproduce   regenerate results/ (profile smoke by default: embedded synthetic data, CPU, minutes)
+#   make test        the whole test suite (what CI runs)
+# Both create or reuse the local virtual environment .venv and install the pinned requirements of settings.ini.
+
+PYTHON  ?= python3.11
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PROFILE ?= smoke
+STAMP   := $(VENV)/.finepose-installed
+# Keep Jupyter, IPython and Matplotlib state inside the checkout, never in $HOME.
+export JUPYTER_CONFIG_DIR  := $(CURDIR)/.cache/jupyter/config
+export JUPYTER_DATA_DIR    := $(CURDIR)/.cache/jupyter/data
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/.cache/jupyter/runtime
+export IPYTHONDIR          := $(CURDIR)/.cache/ipython
+export MPLCONFIGDIR        := $(CURDIR)/.cache/matplotlib
+export MPLBACKEND          := Agg
+export PYTHONHASHSEED      := 0
+
+.PHONY: install reproduce test test-fast lint export clean-nbs readme benchmark
+
+install: $(STAMP)
+
+$(STAMP): settings.ini setup.py pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 2; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==23.2.1" "setuptools>=64" wheel packaging
+	# torch on the same line as everything else keeps the pinned CPU build (see nbs/index.ipynb, "Installing").
+	$(PY) -m pip install --quiet torch==2.13.0 -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (finepose)" >/dev/null
+	@touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(VENV)/bin/finepose reproduce --profile $(PROFILE)
+
+test: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider -m sync tests
+	$(PY) -m pytest -p no:cacheprovider -m "not sync" -n 2 --dist loadgroup tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check nbs experiments tools tests
+
+export: $(STAMP)
+	$(VENV)/bin/nbdev_export
+	$(VENV)/bin/nbdev_clean
+	$(VENV)/bin/nbdev_clean --fname experiments
+	$(PY) tools/make_readme.py
+
+readme: $(STAMP)
+	$(PY) tools/make_readme.py
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/run.py
