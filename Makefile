@@ -28,6 +28,7 @@ $(STAMP): settings.ini setup.py pyproject.toml
 	# torch on the same line as everything else keeps the pinned CPU build (see nbs/index.ipynb, "Installing").
 	$(PY) -m pip install --quiet torch==2.13.0 -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (finepose)" >/dev/null
+	@mkdir -p $(JUPYTER_CONFIG_DIR) $(JUPYTER_DATA_DIR) $(JUPYTER_RUNTIME_DIR) $(IPYTHONDIR) $(MPLCONFIGDIR)
 	@touch $(STAMP)
 
 reproduce: $(STAMP)
