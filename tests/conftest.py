@@ -20,7 +20,8 @@ def tool(name: str) -> str:
 
 def run(cmd, cwd=ROOT, timeout=900, env=None):
     "Run a command, return CompletedProcess with text output (never raises on a non-zero exit)."
-    e = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    # one thread per process: pytest-xdist already runs two notebooks at once on a 2-core machine
+    e = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     if env: e.update(env)
     return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=e)
 
