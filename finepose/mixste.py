@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import Config, ModelConfig
-from .fpc import PromptPoseCrossAttention
+from .fpc import PromptPoseCrossAttention, attention
 from .fpp import PromptEncoder
 
 # %% auto #0
@@ -45,11 +45,12 @@ class Attention(nn.Module):
         self.scale = qk_scale or (dim // num_heads) ** -0.5
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
+        self.sdpa = True                                                   # False: official eager softmax
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         N, L, D = x.shape
         q, k, v = self.qkv(x).reshape(N, L, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, k, v, scale=self.scale)      # (N, heads, L, d_h)
+        y = attention(q, k, v, scale=self.scale, sdpa=self.sdpa)           # (N, heads, L, d_h)
         return self.proj(y.transpose(1, 2).reshape(N, L, D))
 
 class Mlp(nn.Module):
@@ -113,6 +114,7 @@ class FinePOSEBackbone(PromptEncoder):
         D, L = cfg.embed_dim, cfg.depth
         self.cfg, self.num_frame, self.num_joints, self.in_chans = cfg, num_frame, num_joints, in_chans
         self.use_fpp, self.use_fpc, self.use_pts = cfg.use_fpp, cfg.use_fpc, cfg.use_pts
+        self.broadcast = True                                                # False: official copies (see above)
         self.Spatial_pos_embed = nn.Parameter(torch.zeros(1, num_joints, D))
         self.Temporal_pos_embed = nn.Parameter(torch.zeros(1, num_frame, D))
         self.Spatial_patch_to_embedding = nn.Linear(in_chans + 3, D)
@@ -147,6 +149,16 @@ class FinePOSEBackbone(PromptEncoder):
         if tuple(t.shape) != (B,):
             raise ValueError(f"t: expected one timestep per sample, shape ({B},), got {tuple(t.shape)}")
 
+    def configure_paths(self, sdpa: bool = True, broadcast: bool = True) -> "FinePOSEBackbone":
+        "Fast (`True`) or official-style (`False`) attention kernels and embedding broadcasts, for every block."
+        self.broadcast = bool(broadcast)
+        for m in self.modules():
+            if isinstance(m, (Attention, PromptPoseCrossAttention)):
+                m.sdpa = bool(sdpa)
+            if isinstance(m, PromptPoseCrossAttention):
+                m.broadcast = bool(broadcast)
+        return self
+
     def prompt_features(self, text=None, pretext=None, text_feats=None):
         "(g (B, D), U (B, 77, D)) from `text_feats` when given, else from `encode_text(text, pretext)`."
         if text_feats is not None:
@@ -170,7 +182,12 @@ class FinePOSEBackbone(PromptEncoder):
             if g.shape[0] != B or U.shape[0] != B:
                 raise ValueError(f"prompt features for {g.shape[0]} / {U.shape[0]} samples, batch is {B}")
         # 1. input embedding, spatial layout (n·F, J, D)
-        x2 = x2d if x_t.dim() == 4 else x2d[:, None].expand(B, H, Fr, J, x2d.shape[-1])
+        if x_t.dim() == 4:
+            x2 = x2d
+        elif self.broadcast:
+            x2 = x2d[:, None].expand(B, H, Fr, J, x2d.shape[-1])           # a view
+        else:
+            x2 = x2d[:, None].repeat(1, H, 1, 1, 1)                          # official: a copy per hypothesis
         z = self.Spatial_patch_to_embedding(torch.cat([x2, x_t], dim=-1)).reshape(n * Fr, J, -1)
         z = z + self.Spatial_pos_embed
         e = self.time_mlp(t)
@@ -178,7 +195,11 @@ class FinePOSEBackbone(PromptEncoder):
             e = e + g
         e = e.repeat_interleave(H, dim=0) if H > 1 else e                  # (n, D), one row per sample·hypothesis
         D = e.shape[-1]
-        z = (z.reshape(n, Fr * J, D) + e[:, None]).reshape(n * Fr, J, D)
+        if self.broadcast:
+            z = (z.reshape(n, Fr * J, D) + e[:, None]).reshape(n * Fr, J, D)
+        else:                                                              # official: E materialised, (n·F, J, D)
+            e = e[:, None, None, :].repeat(1, Fr, J, 1).reshape(n * Fr, J, D)
+            z = z + e
         z = self.pos_drop(z)
         # 2. first spatial block, FPC + PTS, first temporal block
         z = self.Spatial_norm(self.STEblocks[0](z))

@@ -5,6 +5,8 @@
 # %% ../nbs/15_finepose.ipynb #a0509e57
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import torch
@@ -19,7 +21,7 @@ from .metrics import mpjpe_loss
 from .skeleton import DHP_LEFT, DHP_RIGHT, H36M_LEFT, H36M_RIGHT, flip_pose
 
 # %% auto #0
-__all__ = ['TrainOutput', 'FinePOSE']
+__all__ = ['TrainOutput', 'FastPath', 'default_fastpath', 'FinePOSE']
 
 # %% ../nbs/15_finepose.ipynb #54ba6c10
 class TrainOutput(NamedTuple):
@@ -28,6 +30,44 @@ class TrainOutput(NamedTuple):
     t: torch.Tensor         # (B,) int64 timesteps used
     noise: torch.Tensor     # (B, F, J, 3) the epsilon used
     x_t: torch.Tensor       # (B, F, J, 3) the noisy input the backbone saw
+
+@dataclass(frozen=True)
+class FastPath:
+    "How a `FinePOSE` model computes its numbers (see the table above); the default is the kit's fast path."
+    text_cache: bool = True
+    sdpa: bool = True
+    broadcast: bool = True
+    batched_noise: bool = True
+    hyp_chunk: int | None = None
+    autocast: str | None = None
+
+    def __post_init__(self):
+        if self.hyp_chunk is not None and (not isinstance(self.hyp_chunk, int) or self.hyp_chunk < 1):
+            raise ValueError(f"FastPath.hyp_chunk must be None or a positive int, got {self.hyp_chunk!r}")
+        if self.autocast not in (None, "bf16", "fp16"):
+            raise ValueError(f"FastPath.autocast must be None, 'bf16' or 'fp16', got {self.autocast!r}")
+
+    @classmethod
+    def official(cls) -> "FastPath":
+        "The official code's computation: no text cache, eager attention, copies, per-sample noise, float32."
+        return cls(text_cache=False, sdpa=False, broadcast=False, batched_noise=False)
+
+    @property
+    def amp_dtype(self) -> torch.dtype | None:
+        return {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}[self.autocast]
+
+_DEFAULT_FASTPATH = [FastPath()]
+
+@contextlib.contextmanager
+def default_fastpath(fp: FastPath):
+    "Models built inside the block start with `fp` (e.g. to run code that builds its own models official-style)."
+    if not isinstance(fp, FastPath):
+        raise TypeError(f"default_fastpath needs a FastPath, got {type(fp).__name__}")
+    _DEFAULT_FASTPATH.append(fp)
+    try:
+        yield fp
+    finally:
+        _DEFAULT_FASTPATH.pop()
 
 class FinePOSE(Float64BufferMixin, nn.Module):
     "Diffusion wrapper: 12 float64 schedule buffers + `pose_estimator`; training forward and DDIM sampler."
@@ -42,19 +82,62 @@ class FinePOSE(Float64BufferMixin, nn.Module):
         dhp = cfg.model.variant == "3dhp"
         self.joints_left, self.joints_right = (DHP_LEFT, DHP_RIGHT) if dhp else (H36M_LEFT, H36M_RIGHT)
         self.data_unit = 1000.0 if dhp else 1.0
+        self.fastpath = _DEFAULT_FASTPATH[-1]
+
+    @property
+    def fastpath(self) -> FastPath:
+        "The computation switches (a `FastPath`); setting it reconfigures every block of the backbone."
+        return self._fastpath
+
+    @fastpath.setter
+    def fastpath(self, fp: FastPath):
+        if not isinstance(fp, FastPath):
+            raise TypeError(f"fastpath must be a finepose.model.FastPath, got {type(fp).__name__}")
+        self._fastpath = fp
+        self.pose_estimator.configure_paths(sdpa=fp.sdpa, broadcast=fp.broadcast)
 
     @property
     def device(self) -> torch.device:
         return self.pose_estimator.Spatial_pos_embed.device
 
     def _prompt(self, text, pretext):
-        "Prompt features (g, U) for the batch, each distinct prompt encoded once; None when no block uses them."
+        """Prompt features (g, U) for the batch, each distinct prompt encoded once; None when no block uses them
+        or when the text cache is off (the backbone then encodes the ids inside every call, as the official code)."""
         pe = self.pose_estimator
         if not (pe.use_fpp or pe.use_fpc):
             return None
         if text is None and self.cfg.model.variant != "3dhp":
             raise ValueError("FinePOSE: the Human3.6M variant needs `text` (B, 77) and `pretext` (B, 6, 77) token ids")
-        return pe.encode_text_unique(text, pretext)
+        return pe.encode_text_unique(text, pretext) if self.fastpath.text_cache else None
+
+    def _amp(self, device: torch.device):
+        "Autocast context of the fast path (a no-op in float32)."
+        dt = self.fastpath.amp_dtype
+        return contextlib.nullcontext() if dt is None else torch.autocast(device_type=device.type, dtype=dt)
+
+    def _draw_train(self, y0, t, noise, generator):
+        "t (B,) and noise (B, F, J, 3): one vectorised draw, or the official per-sample loop."
+        B, dev = y0.shape[0], y0.device
+        if self.fastpath.batched_noise:
+            if t is None:
+                t = torch.randint(0, self.num_timesteps, (B,), generator=generator, device=dev)
+            if noise is None:
+                noise = torch.randn(y0.shape, generator=generator, device=dev, dtype=y0.dtype)
+            return t, noise
+        ts, zs = [], []
+        for _ in range(B):                                              # official: one sample at a time
+            if t is None:
+                ts.append(torch.randint(0, self.num_timesteps, (1,), generator=generator, device=dev))
+            if noise is None:
+                zs.append(torch.randn(y0.shape[1:], generator=generator, device=dev, dtype=y0.dtype))
+        return (torch.cat(ts) if t is None else t), (torch.stack(zs) if noise is None else noise)
+
+    def _noisy(self, y0, t, noise):
+        "x_t for the whole batch at once, or sample by sample (official-style); the same float32 values."
+        args = (self.sqrt_alphas_cumprod, self.sqrt_one_minus_alphas_cumprod, self.scale, self.clamp)
+        if self.fastpath.batched_noise:
+            return q_sample(y0, t, noise, *args)
+        return torch.cat([q_sample(y0[b:b + 1], t[b:b + 1], noise[b:b + 1], *args) for b in range(y0.shape[0])])
 
     def forward_train(self, x2d: torch.Tensor, y0: torch.Tensor, text=None, pretext=None, t=None, noise=None,
                       generator: torch.Generator | None = None) -> TrainOutput:
@@ -63,19 +146,16 @@ class FinePOSE(Float64BufferMixin, nn.Module):
         if y0.dim() != 4 or y0.shape[-1] != 3:
             raise ValueError(f"y0: expected (B, F, J, 3), got {tuple(y0.shape)}")
         B, dev = y0.shape[0], y0.device
-        if t is None:
-            t = torch.randint(0, self.num_timesteps, (B,), generator=generator, device=dev)
-        if noise is None:
-            noise = torch.randn(y0.shape, generator=generator, device=dev, dtype=y0.dtype)
+        t, noise = self._draw_train(y0, t, noise, generator)
         t = torch.as_tensor(t, device=dev).long()
         if tuple(t.shape) != (B,) or int(t.min()) < 0 or int(t.max()) >= self.num_timesteps:
             raise ValueError(f"t: expected ({B},) integers in [0, {self.num_timesteps}), got {t.tolist()}")
         if noise.shape != y0.shape:
             raise ValueError(f"noise: expected {tuple(y0.shape)} like y0, got {tuple(noise.shape)}")
-        x_t = q_sample(y0 / self.data_unit, t, noise, self.sqrt_alphas_cumprod, self.sqrt_one_minus_alphas_cumprod,
-                       self.scale, self.clamp)
-        pred = self.pose_estimator(x2d, x_t, t, text, pretext, text_feats=self._prompt(text, pretext))
-        return TrainOutput(pred * self.data_unit, t, noise, x_t)
+        x_t = self._noisy(y0 / self.data_unit, t, noise)
+        with self._amp(dev):
+            pred = self.pose_estimator(x2d, x_t, t, text, pretext, text_feats=self._prompt(text, pretext))
+        return TrainOutput(pred.float() * self.data_unit, t, noise, x_t)
 
     def forward(self, *args, **kwargs) -> TrainOutput:
         "Alias of `forward_train` (use `sample` for inference)."
@@ -94,19 +174,39 @@ def _check_noise(noise, shape, K):
         if tuple(z.shape) != tuple(shape):
             raise ValueError(f"noise[{i}]: expected shape {tuple(shape)}, got {tuple(z.shape)}")
 
+def _one_prompt(text, pretext) -> bool:
+    "True when every sample of the batch carries the same prompt ids."
+    same = lambda a: a is None or bool((a == a[:1]).all())
+    return same(text) and same(pretext)
+
+@patch
+def _denoise(self: FinePOSE, x2d, x_in, t, text, pretext, feats):
+    """One backbone evaluation of all hypotheses `x_in` (B, H, F, J, 3) -> float32 x0 predictions, in chunks of
+    `fastpath.hyp_chunk` hypotheses where that is exact, under autocast when the fast path asks for it."""
+    pe, hc = self.pose_estimator, self.fastpath.hyp_chunk
+    chunk = hc is not None and x_in.shape[1] > hc and (
+        pe.prompt_quirks == "fixed" or not (pe.use_fpp or pe.use_fpc) or _one_prompt(text, pretext))
+    with self._amp(x2d.device):
+        if chunk:
+            p = torch.cat([pe(x2d, xc, t, text, pretext, text_feats=feats).float() for xc in x_in.split(hc, dim=1)], 1)
+        else:
+            p = pe(x2d, x_in, t, text, pretext, text_feats=feats)
+    return p.float()
+
 @patch
 @torch.no_grad()
 def sample(self: FinePOSE, x2d, text=None, pretext=None, x2d_flip=None, num_proposals=None,
             sampling_timesteps=None, flip=True, noise=None, generator=None, return_trace=False, batch_flip=False):
     """DDIM sampling. `x2d` (B, F, J, 2); returns the x0 estimate of every step, (B, K, H, F, J, 3) in data units
-    (and a trace dict when `return_trace`). `batch_flip`: run the plain and the flipped pass as one backbone call."""
+    (and a trace dict when `return_trace`). `batch_flip`: run the plain and the flipped pass as one backbone call.
+    How the backbone is evaluated (text cache, kernels, chunks, precision) follows `self.fastpath`."""
     H = num_proposals or self.num_proposals
     K = sampling_timesteps or self.sampling_timesteps
     if x2d.dim() != 4:
         raise ValueError(f"x2d: expected (B, F, J, 2), got {tuple(x2d.shape)}")
     B, Fr, J, _ = x2d.shape
     shape = (B, H, Fr, J, 3)
-    pe, dev, s, cl = self.pose_estimator, x2d.device, self.scale, self.clamp * self.scale
+    dev, s, cl = x2d.device, self.scale, self.clamp * self.scale
     if flip and x2d_flip is None:
         x2d_flip = flip_pose(x2d, self.joints_left, self.joints_right)
     if flip and x2d_flip.shape != x2d.shape:
@@ -120,6 +220,7 @@ def sample(self: FinePOSE, x2d, text=None, pretext=None, x2d_flip=None, num_prop
         draws = [torch.randn(shape, generator=generator, device=dev)]
     feats = self._prompt(text, pretext)
     feats2 = None if feats is None else tuple(torch.cat([f, f]) for f in feats)     # prompts of the stacked pass
+    cat2 = lambda a: None if a is None else torch.cat([a, a])
     flp = lambda p: flip_pose(p, self.joints_left, self.joints_right)
     x = draws[0]
     outs, trace = [], dict(ev_x=[], ev_net_out=[], ev_pred_noise=[], ev_t=[])
@@ -127,10 +228,11 @@ def sample(self: FinePOSE, x2d, text=None, pretext=None, x2d_flip=None, num_prop
         t = torch.full((B,), tc, device=dev, dtype=torch.long)
         x_in = x.clamp(-cl, cl) / s
         if flip and batch_flip:
-            p, pf = pe(torch.cat([x2d, x2d_flip]), torch.cat([x_in, flp(x_in)]), t.repeat(2), text_feats=feats2).split(B)
+            p, pf = self._denoise(torch.cat([x2d, x2d_flip]), torch.cat([x_in, flp(x_in)]), t.repeat(2), cat2(text),
+                                  cat2(pretext), feats2).split(B)
         else:
-            p = pe(x2d, x_in, t, text, pretext, text_feats=feats)
-            pf = pe(x2d_flip, flp(x_in), t, text, pretext, text_feats=feats) if flip else None
+            p = self._denoise(x2d, x_in, t, text, pretext, feats)
+            pf = self._denoise(x2d_flip, flp(x_in), t, text, pretext, feats) if flip else None
         if flip:
             x0 = ((p + flp(pf)) / 2 * s).clamp(-cl, cl)
         else:

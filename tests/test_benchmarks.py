@@ -1,0 +1,53 @@
+"""The speed benchmark's correctness side: the official-style and the fast computation give equal outputs, the
+analytic FLOP count agrees with PyTorch's counter, and the golden file passes under the official-style switches."""
+import importlib.util
+import warnings
+
+import pytest
+
+from conftest import ROOT
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("finepose_benchmarks_run", ROOT / "benchmarks" / "run.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_tiny_benchmark_outputs_equal(tmp_path):
+    bench = _bench()
+    res = bench.run("tiny", "cpu", threads=1, out_dir=tmp_path, verbose=False)   # raises if the paths differ
+    samples = [r for r in res["rows"] if r["task"] == "sample"]
+    assert {r["name"] for r in samples} >= {"official-style", "fast"}
+    assert all(r["max_abs_diff"] <= bench.TOL_FP32 for r in samples), [(r["name"], r["max_abs_diff"]) for r in samples]
+    assert {r["task"] for r in res["rows"]} == {"sample", "train"}
+    assert all(r["seconds"] > 0 and r["peak_rss_kb"] > 0 for r in res["rows"])
+    csv, md = tmp_path / "cpu-tiny.csv", tmp_path / "cpu-tiny.md"
+    assert csv.exists() and md.exists()
+    assert len(csv.read_text().splitlines()) == 1 + len(res["rows"])
+    assert "allocator" in md.read_text()
+
+
+@pytest.mark.parametrize("official", [True, False])
+@pytest.mark.parametrize("batch,hyps", [(1, 1), (2, 20)])
+def test_flop_formula_matches_counter(official, batch, hyps):
+    from finepose.config import load_config
+    from finepose.cost import counted_pass_flops, denoiser_flops
+    from finepose.model import FastPath
+    cfg = load_config("paper-h36m-cpn")
+    fp = FastPath.official() if official else FastPath()
+    analytic = denoiser_flops(cfg, batch=batch, hyps=hyps, fastpath=fp)["total"]
+    counted = counted_pass_flops(cfg, batch=batch, hyps=hyps, fastpath=fp)
+    assert abs(analytic - counted) <= 0.01 * counted, (analytic, counted)
+    if official and (batch, hyps) == (1, 1):
+        assert abs(counted / 1e9 - 312.2) < 0.05, counted      # the reference count of one full-size pass
+
+
+def test_fixture_exact_under_official_style_switches():
+    from finepose.fixture import default_fixture_dir, format_rows, verify_fixture
+    from finepose.model import FastPath, default_fastpath
+    with warnings.catch_warnings(), default_fastpath(FastPath.official()):
+        warnings.simplefilter("ignore")
+        rows = verify_fixture(default_fixture_dir())
+    assert len(rows) == 53 and all(r.ok for r in rows), format_rows(rows)
