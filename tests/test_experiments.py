@@ -44,10 +44,13 @@ def test_papermill_override_reaches_the_notebook(nb, tmp_path):
     """Run the notebook's cells up to its defaults cell (kept exactly as written, tag or no tag) plus a probe
     cell, with every parameter overridden by `-p`; the probe must see the overridden values."""
     src = nbformat.read(nb, as_version=4)
-    declared = papermill.inspect_notebook(str(nb))
     idx = next((i for i, c in enumerate(src.cells) if c.cell_type == "code"
                 and all(f"{p} =" in c.source or f"{p}=" in c.source for p in REQUIRED_PARAMETERS)), None)
     assert idx is not None, f"{nb.name}: no cell assigns {REQUIRED_PARAMETERS}"
+    # the defaults as written in the cell (not as papermill sees them, so that a missing tag cannot make this vacuous)
+    declared = {t.id: {"default": ast.unparse(a.value)} for a in ast.parse(src.cells[idx].source).body
+                if isinstance(a, ast.Assign) for t in a.targets if isinstance(t, ast.Name)}
+    assert set(REQUIRED_PARAMETERS) <= set(declared), f"{nb.name}: defaults cell lacks {REQUIRED_PARAMETERS}"
     probe = src.copy()
     probe.cells = [c for c in src.cells[: idx + 1] if c.cell_type != "code" or c is src.cells[idx]]
     names = sorted(declared)
