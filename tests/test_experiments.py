@@ -67,7 +67,9 @@ def test_papermill_override_reaches_the_notebook(nb, tmp_path):
 
 
 def test_reproduce_runs_every_experiment_on_the_ci_profile(tmp_path):
-    r = run([tool("finepose"), "reproduce", "--profile", "ci", "--results", tmp_path], timeout=1800)
+    # checkpoints go to the temporary folder too: every model is trained from scratch, as on a fresh clone
+    r = run([tool("finepose"), "reproduce", "--profile", "ci", "--results", tmp_path,
+             f"train.checkpoint_dir={tmp_path / 'checkpoints'}"], timeout=1800)
     assert r.returncode == 0, r.stdout[-5000:] + r.stderr[-5000:]
     man = json.loads((tmp_path / "ci" / "manifest.json").read_text())
     assert {e.stem for e in EXPERIMENTS} == set(man["experiments"]), man["experiments"].keys()
