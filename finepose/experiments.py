@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import Config, config_hash, to_dict
+from .config import Config, config_hash, flat_dict, to_dict
 from .io import DataError, array_hash, atomic_open, atomic_write_json, atomic_write_text
 from .skeleton import DHP_LEFT, DHP_PARENTS, DHP_RIGHT, DHP_ROOT, H36M_LEFT, H36M_PARENTS, H36M_RIGHT
 
@@ -90,13 +90,6 @@ def save_figure(fig, folder, name: str, cfg: Config, dpi: int = 110) -> Path:
 TRAIN_FREE_KEYS = ("name", "description", "device", "results_dir", "train.checkpoint_dir", "eval.")
 "Configuration keys (prefixes) that do not change the trained weights."
 
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict) and k != "n_ctx": out.update(_flat(v, f"{prefix}{k}."))
-        else: out[f"{prefix}{k}"] = v
-    return out
-
 def _sha(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
@@ -111,7 +104,7 @@ def code_key() -> str:
 
 def training_key(cfg: Config, extra=None) -> str:
     "12-hex key of everything that shapes the trained weights of `cfg` (plus `extra`, e.g. a data-set name), code included."
-    flat = {k: v for k, v in _flat(to_dict(cfg)).items() if not k.startswith(TRAIN_FREE_KEYS)}
+    flat = {k: v for k, v in flat_dict(cfg).items() if not k.startswith(TRAIN_FREE_KEYS)}
     return _sha([flat, extra, code_key()])
 
 def model_dir(cfg: Config, tag: str, extra=None) -> Path:

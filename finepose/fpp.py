@@ -12,10 +12,11 @@ from torch import nn
 
 from .clip import EOT, CLIPTextTransformer, load_clip_text_weights, tokenize
 from .config import PRETEXT, ModelConfig
+from .prepare import action_word  # the one rule for action keys, re-exported here
 
 # %% auto #0
-__all__ = ['SEGMENTS', 'TOKEN_SLOTS', 'FPP_PREFIXES', 'action_word', 'word_ids', 'pretext_ids', 'PromptEncoder',
-           'prompt_state_dict', 'count_parameters']
+__all__ = ['SEGMENTS', 'TOKEN_SLOTS', 'FPP_PREFIXES', 'word_ids', 'pretext_ids', 'PromptEncoder', 'prompt_state_dict',
+           'count_parameters']
 
 # %% ../nbs/12_fpp.ipynb #70dfa6ff
 SEGMENTS = ("subject", "verb", "speed", "head", "body", "arm", "leg")
@@ -23,11 +24,6 @@ SEGMENTS = ("subject", "verb", "speed", "head", "body", "arm", "leg")
 TOKEN_SLOTS = 4
 "Token embeddings kept per segment (the official `remain_len`): SOT and the next three ids."
 
-def action_word(key: str) -> str:
-    "The prompt word of an action key: text before the first space ('Walking 1' -> 'Walking')."
-    if not isinstance(key, str) or not key.strip():
-        raise ValueError(f"action key must be a non-empty string, got {key!r}")
-    return key.strip().split(" ")[0]
 
 @lru_cache(maxsize=4096)
 def _word_row(word: str) -> tuple[int, ...]:

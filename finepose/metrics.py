@@ -13,14 +13,17 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .generators import eval_chunk_index
+from .prepare import action_word  # the one rule for action keys, re-exported here
+
 # %% auto #0
 __all__ = ['AGGREGATIONS', 'H36M_ACTIONS', 'PRIVILEGED', 'GT_ACTION_LABEL', 'mpjpe', 'mpjpe_loss', 'procrustes_align',
            'p_mpjpe_errors', 'p_mpjpe', 'hypothesis_errors', 'reprojection_errors', 'j_best_errors', 'p_best_errors',
            'j_agg_errors', 'mean_pose_errors', 'batch_mean', 'aligned_hypothesis_errors', 'aligned_mean_pose_errors',
            'aggregation_errors', 'batch_metrics', 'mpjpe_j_best', 'mpjpe_p_best', 'mpjpe_p_agg', 'mpjpe_j_agg',
            'p_mpjpe_j_best', 'p_mpjpe_p_best', 'p_mpjpe_p_agg', 'p_mpjpe_j_agg', 'reproject_hypotheses', 'FixtureRow',
-           'check_metric_fixture', 'privileged_info', 'privileged_note', 'action_word', 'chunk_frame_index',
-           'frame_weights', 'ActionErrorTable']
+           'check_metric_fixture', 'privileged_info', 'privileged_note', 'chunk_frame_index', 'frame_weights',
+           'ActionErrorTable']
 
 # %% ../nbs/20_metrics.ipynb #b3875f8b
 def _tensor(x, name: str) -> torch.Tensor:
@@ -352,20 +355,9 @@ def privileged_note(metrics, prompt: str = "gt") -> str:
         lines.append(f"  {agg:7s} {', '.join(info) if info else 'none (2D input only)'}")
     return "\n".join(lines)
 
-def action_word(key: str) -> str:
-    "Action group of a Human3.6M action key: the text before the first space ('Walking 1' -> 'Walking')."
-    if not isinstance(key, str) or not key.strip():
-        raise ValueError(f"action key must be a non-empty string, got {key!r}")
-    return key.split(" ")[0]
-
 def chunk_frame_index(T: int, F: int = 243) -> np.ndarray:
-    "Original frame index of every slot of the official test chunking of a T-frame sequence: (n, F) int64."
-    if T < 1 or F < 1:
-        raise ValueError(f"chunk_frame_index: need T >= 1 and F >= 1, got T={T}, F={F}")
-    n = -(-T // F)
-    idx = np.arange(n)[:, None] * F + np.arange(F)[None]
-    idx[-1] = np.arange(max(T, F) - F, max(T, F))                      # the last window is the last F frames
-    return np.minimum(idx, T - 1)                                      # padding repeats the last frame
+    "Original frame index (n, F) of every slot of the official test chunking of a T-frame sequence (the rule lives in `finepose.generators.eval_chunk_index`)."
+    return eval_chunk_index(T, F)[0]
 
 def frame_weights(frame_index) -> np.ndarray:
     "Weights (n, F) that count every original frame once: 1/c for a frame present in c slots."

@@ -21,10 +21,12 @@ __all__ = ['action_word', 'Sequence', 'deterministic_random', 'parse_actions', '
 
 # %% ../nbs/06_prepare.ipynb #d7c6142d
 def action_word(key: str) -> str:
-    "The action word of a take key: the text before the first space ('Walking 1' -> 'Walking')."
+    "The action word of a take key: the text before the first space ('Walking 1' -> 'Walking'). Used for prompts and action groups."
     if not isinstance(key, str):
         raise TypeError(f"action_word: expected a string action key, got {type(key).__name__} {key!r}")
-    return key.split(" ")[0]
+    if not key.strip():
+        raise ValueError(f"action_word: empty action key {key!r}")
+    return key.strip().split(" ")[0]
 
 @dataclass(repr=False)
 class Sequence:
