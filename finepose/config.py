@@ -20,10 +20,10 @@ from typing import Any, Literal, Optional, Union, get_args, get_origin
 import yaml
 
 # %% auto #0
-__all__ = ['H36M_N_CTX', 'DHP_N_CTX', 'PRETEXT', 'ConfigError', 'opt', 'DataConfig', 'ModelConfig', 'DiffusionConfig',
-           'TrainConfig', 'EvalConfig', 'Config', 'check_value', 'from_dict', 'to_dict', 'flat_dict', 'validate',
-           'list_profiles', 'read_profile', 'merge', 'parse_override', 'load_config', 'to_yaml', 'from_yaml',
-           'config_hash', 'describe', 'get_device', 'seed_everything']
+__all__ = ['H36M_N_CTX', 'DHP_N_CTX', 'PRETEXT', 'YAML_MAX_BYTES', 'ConfigError', 'opt', 'short_repr', 'DataConfig',
+           'ModelConfig', 'DiffusionConfig', 'TrainConfig', 'EvalConfig', 'Config', 'check_value', 'from_dict',
+           'to_dict', 'flat_dict', 'validate', 'safe_yaml', 'list_profiles', 'read_profile', 'merge', 'parse_override',
+           'load_config', 'to_yaml', 'from_yaml', 'config_hash', 'describe', 'get_device', 'seed_everything']
 
 # %% ../nbs/00_config.ipynb #647cd7c5
 class ConfigError(ValueError):
@@ -35,6 +35,13 @@ def opt(default, doc: str, flag: str | None = None, official: bool = True):
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: copy.deepcopy(d), metadata=meta)
     return field(default=default, metadata=meta)
+
+# %% ../nbs/00_config.ipynb #a03127d9
+def short_repr(value, limit: int = 60) -> str:
+    "`repr(value)` of at most `limit` characters (the full length said), so that no error message grows without bound."
+    if isinstance(value, (str, bytes)) and len(value) > limit: value = value[: limit + 1]   # never repr a huge string
+    r = repr(value)
+    return r if len(r) <= limit else f"{r[:limit]}... ({len(r)} characters)"
 
 # %% ../nbs/00_config.ipynb #455a512a
 H36M_N_CTX = dict(subject=3, verb=8, speed=6, head=6, body=6, arm=10, leg=10)
@@ -174,18 +181,18 @@ def check_value(value, tp, key: str):
             if a is type(None): continue
             try: return check_value(value, a, key)
             except ConfigError as e: errs.append(str(e))
-        raise ConfigError(f"{key}: expected {_tname(tp)}, got {type(value).__name__} {value!r}")
+        raise ConfigError(f"{key}: expected {_tname(tp)}, got {type(value).__name__} {short_repr(value)}")
     if origin is Literal:
         if value in get_args(tp): return value
-        raise ConfigError(f"{key}: expected one of {_tname(tp)}, got {value!r}")
+        raise ConfigError(f"{key}: expected one of {_tname(tp)}, got {short_repr(value)}")
     if origin is list:
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key}: expected a list, got {type(value).__name__} {value!r}")
+            raise ConfigError(f"{key}: expected a list, got {type(value).__name__} {short_repr(value)}")
         (a,) = get_args(tp)
         return [check_value(v, a, f"{key}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__} {value!r}")
+            raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__} {short_repr(value)}")
         ka, va = get_args(tp)
         return {check_value(k, ka, f"{key} (key)"): check_value(v, va, f"{key}.{k}") for k, v in value.items()}
     if tp is bool:
@@ -201,13 +208,14 @@ def check_value(value, tp, key: str):
         if isinstance(value, str): return value
     else:
         raise ConfigError(f"{key}: unsupported annotation {tp!r}")
-    raise ConfigError(f"{key}: expected {_tname(tp)}, got {type(value).__name__} {value!r}")
+    raise ConfigError(f"{key}: expected {_tname(tp)}, got {type(value).__name__} {short_repr(value)}")
 
 # %% ../nbs/00_config.ipynb #66d63593
 def _hints(cls):
     return typing.get_type_hints(cls)
 
 def _unknown(key: str, options) -> ConfigError:
+    if len(key) > 80: key = f"{key[:80]}... ({len(key)} characters)"
     close = difflib.get_close_matches(key.split(".")[-1], list(options), n=1)
     hint = f" (did you mean '{'.'.join(key.split('.')[:-1] + close)}'?)" if close else ""
     return ConfigError(f"unknown key '{key}'{hint}; valid keys here: {', '.join(options)}")
@@ -279,6 +287,30 @@ def validate(cfg: Config) -> Config:
         raise ConfigError(f"train.band_mm must be [low, high], got {cfg.train.band_mm}")
     return cfg
 
+# %% ../nbs/00_config.ipynb #fdd6b331
+YAML_MAX_BYTES = 1 << 20
+"Largest YAML text (profile, override value, stored configuration) the kit parses: 1 MiB."
+
+class _NoAliasLoader(yaml.SafeLoader):
+    "PyYAML's safe loader, refusing aliases before they are expanded."
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            ev = self.peek_event()
+            raise ConfigError(f"line {ev.start_mark.line + 1}: YAML alias '*{short_repr(ev.anchor, 30)[1:-1]}' is "
+                              "not allowed in a configuration (write the value out)")
+        return super().compose_node(parent, index)
+
+def safe_yaml(text: str, where: str = "YAML"):
+    "Parse untrusted YAML: no aliases, at most `YAML_MAX_BYTES`; any fault is one `ConfigError` naming `where`."
+    if not isinstance(text, str): raise ConfigError(f"{where}: expected YAML text, got {type(text).__name__}")
+    if len(text) > YAML_MAX_BYTES:
+        raise ConfigError(f"{where}: {len(text)} characters of YAML, more than the {YAML_MAX_BYTES} allowed")
+    try: return yaml.load(text, Loader=_NoAliasLoader)
+    except ConfigError as e: raise ConfigError(f"{where}: {e}") from None
+    except RecursionError: raise ConfigError(f"{where}: YAML nested too deeply") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{where}: not valid YAML: {short_repr(' '.join(str(e).split()), 200)[1:-1]}") from None
+
 # %% ../nbs/00_config.ipynb #a7e1f8b0
 def _profiles_dir() -> Path:
     import finepose
@@ -302,8 +334,9 @@ def _profile_path(profile: str) -> Path:
 def read_profile(profile: str, _seen=()) -> dict:
     "The profile's overrides as a nested dict, with its `base:` chain resolved (later wins)."
     path = _profile_path(profile)
-    try: d = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e: raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if path.stat().st_size > YAML_MAX_BYTES:
+        raise ConfigError(f"{path}: {path.stat().st_size} bytes, more than the {YAML_MAX_BYTES} a profile may have")
+    d = safe_yaml(path.read_text(errors="replace"), str(path)) or {}
     if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping at top level")
     base = d.pop("base", None)
     if base is None: return d
@@ -319,10 +352,13 @@ def merge(a: dict, b: dict) -> dict:
 
 def parse_override(s: str) -> dict:
     "`'train.lr=1e-4'` -> `{'train': {'lr': '1e-4' parsed as YAML}}`."
-    if "=" not in s: raise ConfigError(f"override '{s}' is not of the form key.sub=value")
+    if not isinstance(s, str) or "=" not in s:
+        raise ConfigError(f"override {short_repr(s)} is not of the form key.sub=value")
     key, raw = s.split("=", 1)
-    try: val = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError: val = raw
+    try: val = safe_yaml(raw, "override") if raw.strip() else ""
+    except ConfigError:
+        if len(raw) > YAML_MAX_BYTES: raise
+        val = raw                                                  # not YAML: the text itself
     d: Any = val
     for part in reversed(key.strip().split(".")): d = {part: d}
     return d
@@ -347,7 +383,9 @@ def to_yaml(cfg: Config) -> str:
 
 def from_yaml(text: str) -> Config:
     "Inverse of `to_yaml`."
-    return validate(from_dict(Config, yaml.safe_load(text) or {}))
+    d = safe_yaml(text, "stored configuration") or {}
+    if not isinstance(d, dict): raise ConfigError(f"stored configuration: expected a mapping, got {type(d).__name__}")
+    return validate(from_dict(Config, d))
 
 def config_hash(cfg: Config) -> str:
     "Short sha256 of the settings that can change a result (name and description excluded)."

@@ -13,19 +13,21 @@ from pathlib import Path
 import numpy as np
 
 from .cameras import CAMERA_ORDER
-from .io import DataError, array_hash, atomic_savez, atomic_write_bytes
+from .config import short_repr
+from .io import DataError, array_hash, atomic_savez, atomic_write_bytes, load_npz
 
 # %% auto #0
 __all__ = ['H36M_SUBJECTS', 'H36M_CAMERA_IDS', 'H36M_ACTIONS', 'ACTION_RENAMES', 'H36M_METADATA', 'MPII_METADATA', 'MM_THRESHOLD',
-           'MPII_JOINTS', 'MPII_TO_H36M', 'DHP_TEST_SEQUENCES', 'DHP_IMAGE_SIZE', 'DHP_TRAIN_SIZE', 'DHP_VALID_FRAMES',
-           'canonical_action', 'dropped_take', 'npz_keys', 'load_npz_object', 'body_extent', 'looks_like_mm',
-           'dataset_report', 'check_positions_3d', 'check_metadata', 'check_positions_2d', 'read_h36m_3d',
-           'write_h36m_3d', 'write_h36m_2d', 'mpii_to_h36m', 'is_mpii_layout', 'h36m_from_mpii_2d', 'read_h36m_2d',
-           'describe_tree', 'read_cdf_pose', 'h36m_cdf_to_3d', 'read_archive_3d', 'h36m_archive_to_3d',
-           'h36m_archive_to_2d', 'make_gt_2d', 'convert_h36m_cdf', 'convert_h36m_archive', 'make_gt_2d_file',
-           'format_report', 'write_h36m_cdf', 'write_h5', 'write_mat_v73', 'dhp_image_size', 'read_3dhp_test_sequence',
-           'check_3dhp_sequence', 'read_3dhp_test_folder', 'check_3dhp_test', 'check_3dhp_train', 'read_3dhp_test_npz',
-           'read_3dhp_train_npz', 'write_3dhp_test_npz', 'write_3dhp_train_npz', 'convert_3dhp_test_folder']
+           'MIN_POSE_EXTENT', 'MPII_JOINTS', 'MPII_TO_H36M', 'DHP_TEST_SEQUENCES', 'DHP_IMAGE_SIZE', 'DHP_TRAIN_SIZE',
+           'DHP_VALID_FRAMES', 'canonical_action', 'dropped_take', 'npz_keys', 'load_npz_object', 'body_extent',
+           'looks_like_mm', 'check_degenerate', 'dataset_report', 'check_positions_3d', 'check_metadata',
+           'check_positions_2d', 'read_h36m_3d', 'write_h36m_3d', 'write_h36m_2d', 'mpii_to_h36m', 'is_mpii_layout',
+           'h36m_from_mpii_2d', 'read_h36m_2d', 'describe_tree', 'read_cdf_pose', 'h36m_cdf_to_3d', 'read_archive_3d',
+           'h36m_archive_to_3d', 'h36m_archive_to_2d', 'make_gt_2d', 'convert_h36m_cdf', 'convert_h36m_archive',
+           'make_gt_2d_file', 'format_report', 'write_h36m_cdf', 'write_h5', 'write_mat_v73', 'dhp_image_size',
+           'read_3dhp_test_sequence', 'check_3dhp_sequence', 'read_3dhp_test_folder', 'check_3dhp_test',
+           'check_3dhp_train', 'read_3dhp_test_npz', 'read_3dhp_train_npz', 'write_3dhp_test_npz',
+           'write_3dhp_train_npz', 'convert_3dhp_test_folder']
 
 # %% ../nbs/04_formats.ipynb #2f3c7660
 H36M_SUBJECTS = ("S1", "S5", "S6", "S7", "S8", "S9", "S11")
@@ -81,15 +83,9 @@ def npz_keys(path) -> list[str]:
         raise DataError(f"{path}: not a readable .npz archive (truncated or not a zip file: {e})") from None
 
 def load_npz_object(path, key: str):
-    "The pickled object stored under `key` of a trusted `.npz` (dict for VideoPose3D files). Faults -> `DataError`."
-    path = Path(path)
-    keys = npz_keys(path)
-    if key not in keys: raise DataError(f"{path}: missing key {key!r} (the file holds {keys})")
-    try:
-        with np.load(path, allow_pickle=True) as z: arr = z[key]
-    except Exception as e:  # zipfile.BadZipFile, zlib.error, EOFError, pickle errors, ...
-        raise DataError(f"{path}: key {key!r} cannot be read (truncated or corrupt file: "
-                        f"{type(e).__name__}: {e})") from None
+    """The object stored under `key` of an `.npz` (a dict for VideoPose3D files), read with `finepose.io.load_npz`:
+    pickled members are rebuilt by the allow-list unpickler, never by `pickle` itself. Faults -> `DataError`."""
+    arr = load_npz(path, key)[key]
     if arr.dtype == object and arr.shape == (): return arr.item()
     return arr
 
@@ -113,6 +109,23 @@ def _check_finite(a, where: str):
         f, j = np.argwhere(bad)[0][:2]
         kind = "NaN" if np.isnan(a[f, j]).any() else "inf"
         raise DataError(f"{where}: {kind} at frame {f}, joint {j} ({int(bad.any(axis=(1, 2)).sum())} bad frames)")
+
+MIN_POSE_EXTENT = {"m": 0.05, "mm": 50.0, "px": 1.0}
+"A pose whose joints all lie within this distance (5 cm, 50 mm, 1 pixel) is a placeholder, not a person."
+
+def check_degenerate(a, where: str, unit: str, per_frame: bool = True):
+    """Refuse placeholder data in a (T, J, D) sequence: a collapsed pose (every joint within `MIN_POSE_EXTENT[unit]`;
+    with `per_frame=False` only when every frame is), or a sequence whose frames are all identical."""
+    ext = (a.max(axis=1) - a.min(axis=1)).max(axis=-1)
+    small = np.flatnonzero(ext < MIN_POSE_EXTENT[unit])
+    if per_frame and small.size:
+        raise DataError(f"{where}: collapsed pose at frame {small[0]} (all joints within {ext[small[0]]:.3g} {unit}; "
+                        f"{small.size} such frames): all-zero or placeholder data")
+    if small.size == len(a):
+        raise DataError(f"{where}: every frame is a collapsed pose (all joints within {MIN_POSE_EXTENT[unit]} {unit}): "
+                        "all-zero or placeholder data")
+    if len(a) > 1 and np.array_equal(a.min(axis=0), a.max(axis=0)):
+        raise DataError(f"{where}: all {len(a)} frames are identical (constant data, no motion)")
 
 def _check_array(a, where: str, joints, dims: int):
     "Shape check of one sequence: a float array (T, J, dims) with J in `joints` and T >= 1."
@@ -170,6 +183,7 @@ def check_positions_3d(positions_3d, path="positions_3d", joints=(32, 17), units
             if units == "mm" and not mm:
                 raise DataError(f"{w}: values look like metres (body extent {body_extent(x):.3g} <= "
                                 f"{MM_THRESHOLD:g}); millimetres expected")
+            check_degenerate(x, w, units)
     return dataset_report(positions_3d, path, "3d")
 
 # %% ../nbs/04_formats.ipynb #f0bae2d2
@@ -180,12 +194,18 @@ def check_metadata(metadata, path="metadata") -> dict:
     for k in ("num_joints", "keypoints_symmetry"):
         if k not in metadata: raise DataError(f"{path}: metadata lacks key {k!r} (has {sorted(metadata)})")
     J, sym = metadata["num_joints"], metadata["keypoints_symmetry"]
-    if not isinstance(J, (int, np.integer)) or J < 1:
-        raise DataError(f"{path}: metadata num_joints must be a positive int, got {J!r}")
-    if len(sym) != 2 or any(len(sym[0]) != len(sym[1]) or min(sym[i], default=0) < 0
-                            or max(sym[i], default=0) >= J for i in (0, 1)):
+    if not isinstance(J, (int, np.integer)) or isinstance(J, (bool, np.bool_)) or J < 1:
+        raise DataError(f"{path}: metadata num_joints must be a positive int, got {short_repr(J)}")
+    def index_list(side) -> bool:
+        return (isinstance(side, (list, tuple, np.ndarray)) and np.ndim(side) == 1
+                and all(isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) and 0 <= i < J
+                        for i in side))
+    if not (isinstance(sym, (list, tuple, np.ndarray)) and len(sym) == 2 and all(map(index_list, sym))
+            and len(sym[0]) == len(sym[1])):
         raise DataError(f"{path}: metadata keypoints_symmetry must be two equally long lists of joint indices "
-                        f"< {J}, got {sym!r}")
+                        f"< {J}, got {short_repr(sym)}")
+    if not isinstance(metadata.get("layout_name", ""), str):
+        raise DataError(f"{path}: metadata layout_name must be a string, got {short_repr(metadata['layout_name'])}")
     return metadata
 
 def check_positions_2d(positions_2d, metadata, path="positions_2d", positions_3d=None, path_3d=None) -> dict:
@@ -208,7 +228,16 @@ def check_positions_2d(positions_2d, metadata, path="positions_2d", positions_3d
                 if float(np.abs(x).max()) <= 2.0:
                     raise DataError(f"{wc}: values look like normalised screen coordinates (max |x| <= 2); "
                                     "pixels expected")
+                check_degenerate(x, wc, "px", per_frame=False)     # a detector may lose a frame; not every one
     if positions_3d is not None:
+        for s, acts in positions_2d.items():                    # and back: what the 2D holds, the 3D must hold
+            if s not in positions_3d:
+                raise DataError(f"{_where(path, s)}: subject of the 2D file missing from the 3D file"
+                                + (f" {path_3d}" if path_3d else ""))
+            for a in acts:
+                if a not in positions_3d[s]:
+                    raise DataError(f"{_where(path, s, a)}: action of the 2D file missing from the 3D file"
+                                    + (f" {path_3d}" if path_3d else ""))
         for s, acts in positions_3d.items():
             if s not in positions_2d:
                 raise DataError(f"{_where(path, s)}: subject missing from the 2D file (present in the 3D file"
@@ -591,11 +620,16 @@ def read_3dhp_test_sequence(path, seq: str = "TS?") -> dict:
 def check_3dhp_sequence(data_3d, data_2d, valid, where: str):
     "A 3DHP sequence: (T,17,3) mm and (T,17,2) px of equal length, a (T,) valid mask, finite values on valid frames."
     for x, d, name in ((data_3d, 3, "3D"), (data_2d, 2, "2D")):
-        if not isinstance(x, np.ndarray) or x.ndim != 3 or x.shape[1:] != (17, d):
-            raise DataError(f"{where}: {name} must have shape (T, 17, {d}), got "
-                            f"{getattr(x, 'shape', type(x).__name__)} (wrong joint count or layout)")
-    valid = np.asarray(valid)
-    if not (data_3d.shape[0] == data_2d.shape[0] == valid.shape[0]) or valid.ndim != 1:
+        if not isinstance(x, np.ndarray) or x.ndim != 3 or x.shape[1:] != (17, d) or x.dtype.kind not in "fiu":
+            raise DataError(f"{where}: {name} must be a numeric array of shape (T, 17, {d}), got "
+                            f"{getattr(x, 'shape', type(x).__name__)} {getattr(x, 'dtype', '')} "
+                            "(wrong joint count or layout)")
+    v = np.asarray(valid) if isinstance(valid, (np.ndarray, list, tuple)) else None
+    if v is None or v.ndim != 1 or v.dtype.kind not in "biu" or not np.isin(v, (0, 1)).all():
+        got = type(valid).__name__ if v is None else f"a {v.dtype} array of shape {v.shape}"
+        raise DataError(f"{where}: valid must be a (T,) boolean mask, got {got} {short_repr(valid, 40)}")
+    valid = v
+    if not (data_3d.shape[0] == data_2d.shape[0] == valid.shape[0]):
         raise DataError(f"{where}: lengths differ: 3D {data_3d.shape[0]}, 2D {data_2d.shape[0]}, "
                         f"valid {valid.shape} frames")
     if not valid.any(): raise DataError(f"{where}: no valid frame")
@@ -605,6 +639,7 @@ def check_3dhp_sequence(data_3d, data_2d, valid, where: str):
     if not looks_like_mm(data_3d[vb]):
         raise DataError(f"{where}: 3D values look like metres (body extent {body_extent(data_3d[vb]):.3g}); "
                         "MPI-INF-3DHP annot3 is in millimetres")
+    check_degenerate(data_3d[vb], where + " (3D, counting valid frames)", "mm")
 
 def read_3dhp_test_folder(path, sequences=DHP_TEST_SEQUENCES, require_all: bool = False) -> dict:
     "`<path>/TS*/annot_data.mat` -> dict TS -> `read_3dhp_test_sequence` result (the sequences that are present)."

@@ -10,15 +10,21 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .config import short_repr
+
 # %% auto #0
-__all__ = ['DataError', 'atomic_open', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'atomic_savez',
-           'atomic_torch_save', 'sha256_file', 'array_hash']
+__all__ = ['NPZ_SAFE_GLOBALS', 'DataError', 'atomic_open', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json',
+           'atomic_savez', 'atomic_torch_save', 'sha256_file', 'array_hash', 'UnsafePickleError', 'SafeUnpickler',
+           'load_npz']
 
 # %% ../nbs/01_io.ipynb #4ad8d4cb
 class DataError(ValueError):
@@ -91,3 +97,73 @@ def array_hash(obj: Any) -> str:
             h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
     feed(obj)
     return h.hexdigest()
+
+# %% ../nbs/01_io.ipynb #6bd66f48
+NPZ_SAFE_GLOBALS = frozenset(
+    (mod, name) for mod in ("numpy.core.multiarray", "numpy._core.multiarray") for name in ("_reconstruct", "scalar")
+) | {("numpy", "ndarray"), ("numpy", "dtype"),
+     ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")}
+"The only globals an object array in a data file may name: NumPy's array, scalar and dtype reconstruction."
+
+class UnsafePickleError(DataError):
+    "A pickle inside a data file names a global outside `NPZ_SAFE_GLOBALS`; it was refused, not run."
+
+class SafeUnpickler(pickle.Unpickler):
+    "An unpickler that resolves only `NPZ_SAFE_GLOBALS`; any other global raises `UnsafePickleError`."
+    def find_class(self, module, name):
+        if (module, name) in NPZ_SAFE_GLOBALS: return super().find_class(module, name)
+        raise UnsafePickleError(f"refused global {short_repr(f'{module}.{name}', 80)}")
+
+# %% ../nbs/01_io.ipynb #e17de526
+def _read_member(z: zipfile.ZipFile, member: str, where: str):
+    "One `.npy` member of an open archive: numeric arrays without pickle, object arrays through `SafeUnpickler`."
+    with z.open(member) as f:
+        buf = io.BytesIO(f.read())
+    try:
+        version = np.lib.format.read_magic(buf)
+        header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        if version not in header: raise ValueError(f"unsupported .npy format version {version}")
+        shape, fortran, dtype = header[version](buf)
+    except ValueError as e:
+        raise DataError(f"{where}: not a NumPy array ({short_repr(str(e), 120)})") from None
+    if not dtype.hasobject:
+        buf.seek(0)
+        return np.lib.format.read_array(buf, allow_pickle=False)
+    try: arr = SafeUnpickler(buf, encoding="latin1").load()
+    except UnsafePickleError as e:
+        raise UnsafePickleError(f"{where}: {e}; data files may hold only arrays, dicts, lists, strings and numbers, "
+                                "so it was not loaded (nothing was run)") from None
+    except Exception as e:  # truncated or corrupt pickle stream
+        raise DataError(f"{where}: damaged pickled object ({type(e).__name__}: {short_repr(str(e), 120)})") from None
+    if not isinstance(arr, np.ndarray) or arr.shape != shape:
+        raise DataError(f"{where}: the pickled object is not the {shape} array its header announces")
+    return arr
+
+def load_npz(path, keys=None) -> dict:
+    """Arrays of the `.npz` file `path` as a dict (only `keys`, when given), unpickling object arrays safely.
+    A file that is not a zip archive is refused unread; a missing key, damage or a refused global is a `DataError`."""
+    path = Path(path)
+    if not path.is_file(): raise DataError(f"{path}: file not found")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f: starts_as_zip = f.read(4) == b"PK\x03\x04"
+        if starts_as_zip: raise DataError(f"{path}: not a readable .npz archive (truncated: no zip directory)")
+        raise DataError(f"{path}: not an .npz (zip) archive; refused without reading it (a pickle or other file "
+                        "renamed .npz is never unpickled)")
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = {n[:-4] if n.endswith(".npy") else n: n for n in z.namelist()}
+            want = list(members) if keys is None else [keys] if isinstance(keys, str) else list(keys)
+            if missing := [k for k in want if k not in members]:
+                raise DataError(f"{path}: missing key {short_repr(missing[0])} (the file holds {sorted(members)})")
+            out = {}
+            for k in want:
+                try: out[k] = _read_member(z, members[k], f"{path}, key {k!r}")
+                except DataError: raise
+                except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as e:
+                    raise DataError(f"{path}: key {k!r} cannot be read (truncated or corrupt file: "
+                                    f"{type(e).__name__}: {short_repr(str(e), 120)})") from None
+            return out
+    except DataError: raise
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as e:
+        raise DataError(f"{path}: not a readable .npz archive (truncated or corrupt: {type(e).__name__}: "
+                        f"{short_repr(str(e), 120)})") from None

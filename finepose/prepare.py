@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from .cameras import get_camera, load_h36m_cameras, normalize_screen, world_to_camera
+from .formats import read_h36m_2d, read_h36m_3d
 from .io import DataError
 from .skeleton import H36M_LEFT, H36M_RIGHT, select_17
+from .synthetic import SYNTHETIC_FILES, ensure_synthetic
 
 # %% auto #0
 __all__ = ['action_word', 'Sequence', 'deterministic_random', 'parse_actions', 'matches', 'frame_window', 'prepare_h36m',
-           'load_dataset_dict', 'dataset_files', 'load_prepared']
+           'dataset_files', 'load_prepared']
 
 # %% ../nbs/06_prepare.ipynb #d7c6142d
 def action_word(key: str) -> str:
@@ -136,29 +138,10 @@ def prepare_h36m(positions_3d: dict, positions_2d: dict, subjects, actions="*", 
     return out
 
 # %% ../nbs/06_prepare.ipynb #787a34a9
-def load_dataset_dict(path, key: str) -> dict:
-    "The pickled dict stored under `key` of a VideoPose3D-style .npz file; any failure is a `DataError` naming the file."
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    try:
-        with np.load(path, allow_pickle=True) as z:
-            if key not in z.files:
-                raise DataError(f"{path}: no key {key!r} (keys: {', '.join(z.files)})")
-            obj = z[key].item()
-    except DataError:
-        raise
-    except Exception as e:
-        raise DataError(f"{path}: cannot read key {key!r}: {type(e).__name__}: {e}") from None
-    if not isinstance(obj, dict):
-        raise DataError(f"{path}: key {key!r} holds a {type(obj).__name__}, expected a dict")
-    return obj
-
 def dataset_files(cfg) -> tuple[Path, Path]:
     "Paths of the 3D file and of the 2D keypoint file that `cfg.data` asks for (the synthetic set is created)."
     d = cfg.data
     if d.dataset == "synthetic":
-        from finepose.synthetic import SYNTHETIC_FILES, ensure_synthetic
         if d.keypoints not in ("gt", "detector_noise"):
             raise DataError(f"data.keypoints={d.keypoints!r}: the synthetic dataset has 'gt' and 'detector_noise'")
         root = ensure_synthetic(cfg)
@@ -175,17 +158,18 @@ def dataset_files(cfg) -> tuple[Path, Path]:
     return files
 
 def load_prepared(cfg, split: str) -> list[Sequence]:
-    "Preprocessed sequences of the 'train' or 'test' subjects of `cfg.data`."
+    """Preprocessed sequences of the 'train' or 'test' subjects of `cfg.data`. The files are read and validated by
+    the same readers as `finepose data check` (`read_h36m_3d`, `read_h36m_2d`), so whatever the check refuses,
+    training and evaluation refuse too, with the same message."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     f3, f2 = dataset_files(cfg)
-    p3 = load_dataset_dict(f3, "positions_3d")
-    p2 = load_dataset_dict(f2, "positions_2d")
-    meta = load_dataset_dict(f2, "metadata")
-    if meta.get("num_joints", 17) != 17:
+    p3 = read_h36m_3d(f3)
+    p2, meta = read_h36m_2d(f2, positions_3d=p3, path_3d=f3)       # MPII-order detections mapped to 17 joints
+    if meta.get("num_joints") != 17:
         raise DataError(f"{f2}: metadata num_joints={meta.get('num_joints')}, expected 17 (Human3.6M layout)")
-    sym = meta.get("keypoints_symmetry")
-    if sym is not None and [list(sym[0]), list(sym[1])] != [H36M_LEFT, H36M_RIGHT]:
+    sym = meta["keypoints_symmetry"]
+    if [list(sym[0]), list(sym[1])] != [H36M_LEFT, H36M_RIGHT]:
         raise DataError(f"{f2}: keypoints_symmetry {sym} differs from the Human3.6M layout {[H36M_LEFT, H36M_RIGHT]}")
     subjects = cfg.data.subjects_train if split == "train" else cfg.data.subjects_test
     try:
