@@ -5,6 +5,8 @@
 # %% ../nbs/16_checkpoint.ipynb #0723ce78
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -13,14 +15,18 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .config import Config, from_dict, from_yaml, load_config, to_yaml, validate
-from .io import atomic_torch_save
+from .config import (Config, ConfigError, flat_dict, from_dict, from_yaml, load_config, short_repr, to_yaml,
+                             validate)
+from .io import atomic_torch_save, torch_load_refusal
 from .model import FinePOSE
 
 # %% auto #0
-__all__ = ['CHECKPOINT_SAFE_GLOBALS', 'VISUAL_PREFIX', 'safe_load', 'strip_prefix', 'infer_model_settings',
-           'config_for_checkpoint', 'config_mismatches', 'OfficialCheckpoint', 'load_official_checkpoint',
-           'official_keys', 'official_state_dict', 'save_official_checkpoint']
+__all__ = ['CHECKPOINT_SAFE_GLOBALS', 'VISUAL_PREFIX', 'CHECKPOINT_FORMAT', 'RESUME_FREE_KEYS', 'CHECKPOINT_FIELDS', 'safe_load',
+           'check_finite_weights', 'strip_prefix', 'infer_model_settings', 'config_for_checkpoint', 'config_mismatches',
+           'OfficialCheckpoint', 'load_official_checkpoint', 'official_keys', 'official_state_dict',
+           'save_official_checkpoint', 'pack_state', 'unpack_state', 'CheckpointError', 'checkpoint_digest',
+           'validate_training_checkpoint', 'save_training_checkpoint', 'load_training_checkpoint',
+           'check_resume_compatible']
 
 # %% ../nbs/16_checkpoint.ipynb #08b94230
 def _numpy_safe_globals() -> list:
@@ -34,8 +40,10 @@ def _numpy_safe_globals() -> list:
 CHECKPOINT_SAFE_GLOBALS = _numpy_safe_globals()
 "The NumPy objects a FinePOSE checkpoint may contain besides tensors (for `torch.serialization.safe_globals`)."
 
+# %% ../nbs/16_checkpoint.ipynb #48b415ec
 def safe_load(path, map_location="cpu") -> dict:
-    "`torch.load(path, weights_only=True)` with only `CHECKPOINT_SAFE_GLOBALS` added; a clear error otherwise."
+    """`torch.load(path, weights_only=True)` with only `CHECKPOINT_SAFE_GLOBALS` added. A file that is not a zip
+    archive, or whose pickle names any other global, is refused (nothing in it is run) with one `ValueError`."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint file not found")
@@ -45,11 +53,17 @@ def safe_load(path, map_location="cpu") -> dict:
         with torch.serialization.safe_globals(CHECKPOINT_SAFE_GLOBALS):
             return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
-        msg = str(e)
-        m = re.search(r"Unsupported global: GLOBAL ([\w.]+)", msg)
-        why = f"it contains the object '{m.group(1)}', which is not allowed" if m else msg.splitlines()[0][:200]
-        raise ValueError(f"{path}: refused by the safe loader ({why}); a FinePOSE checkpoint holds only tensors, "
-                         "numbers, an optimizer state and a numpy RandomState") from None
+        raise ValueError(f"{path}: refused by the safe loader ({torch_load_refusal(str(e))}); the file was not loaded and "
+                         "nothing in it was run. A FinePOSE checkpoint holds only tensors, numbers, strings, an "
+                         "optimizer state and a NumPy RandomState") from None
+
+def check_finite_weights(state_dict: dict, path) -> None:
+    "Refuse a state_dict holding NaN or inf, naming the first such tensor and how many entries are bad."
+    for k, v in state_dict.items():
+        if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all():
+            bad = int((~torch.isfinite(v)).sum())
+            raise ValueError(f"{path}: tensor {k!r} holds {bad} non-finite value(s) (NaN or inf) of {v.numel()}; "
+                             "a diverged or damaged checkpoint cannot be used")
 
 # %% ../nbs/16_checkpoint.ipynb #1eae403e
 _PE = "pose_estimator."
@@ -150,12 +164,14 @@ def load_official_checkpoint(path, cfg: Config | None = None, map_location="cpu"
         keys = list(ck)[:8] if isinstance(ck, dict) else type(ck).__name__
         raise ValueError(f"{path}: not a FinePOSE checkpoint (expected a dict with 'model_pos', found {keys})")
     sd = strip_prefix(ck["model_pos"])
+    check_finite_weights(sd, path)
     try:
         settings = infer_model_settings(sd)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
     if cfg is None and isinstance(ck.get("kit_config"), str):
-        cfg = from_yaml(ck["kit_config"])                                # written by save_official_checkpoint
+        try: cfg = from_yaml(ck["kit_config"])                           # written by save_official_checkpoint
+        except ConfigError as e: raise ValueError(f"{path}: key 'kit_config': {e}") from None
     if cfg is not None:
         if bad := config_mismatches(settings, cfg):
             raise ValueError(f"{path}: checkpoint and configuration disagree: " + "; ".join(bad))
@@ -196,3 +212,127 @@ def save_official_checkpoint(model: FinePOSE, path, epoch: int, lr: float, optim
     obj = {"epoch": int(epoch), "lr": float(lr), "random_state": random_state, "optimizer": optimizer_state,
            "model_pos": official_state_dict(model), "kit_config": to_yaml(model.cfg)}
     return atomic_torch_save(obj, path)
+
+# %% ../nbs/16_checkpoint.ipynb #3181e551
+def pack_state(obj):
+    "Nested structure with NumPy arrays / scalars / RandomState objects -> only tensors and Python builtins."
+    if isinstance(obj, np.random.RandomState): return {"__randomstate__": pack_state(obj.get_state())}
+    if isinstance(obj, np.ndarray): return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(obj).view(np.uint8).copy()),
+                                            "dtype": obj.dtype.str, "shape": list(obj.shape)}
+    if isinstance(obj, np.generic): return obj.item()
+    if isinstance(obj, dict): return {k: pack_state(v) for k, v in obj.items()}
+    if isinstance(obj, tuple): return tuple(pack_state(v) for v in obj)
+    if isinstance(obj, list): return [pack_state(v) for v in obj]
+    return obj
+
+def unpack_state(obj):
+    "Inverse of `pack_state`."
+    if isinstance(obj, dict):
+        if "__randomstate__" in obj:
+            rs = np.random.RandomState(); rs.set_state(unpack_state(obj["__randomstate__"])); return rs
+        if "__ndarray__" in obj:
+            return obj["__ndarray__"].numpy().view(np.dtype(obj["dtype"])).reshape(obj["shape"]).copy()
+        return {k: unpack_state(v) for k, v in obj.items()}
+    if isinstance(obj, tuple): return tuple(unpack_state(v) for v in obj)
+    if isinstance(obj, list): return [unpack_state(v) for v in obj]
+    return obj
+
+# %% ../nbs/16_checkpoint.ipynb #4ed981dc
+CHECKPOINT_FORMAT = "finepose-train/2"
+"Format tag and version of the kit's training checkpoints (version 1 carried no content hash)."
+RESUME_FREE_KEYS = ("name", "description", "device", "results_dir", "train.epochs", "train.checkpoint_dir", "eval.")
+"Configuration keys that may differ between a checkpoint and the run that resumes it."
+
+class CheckpointError(ConfigError):
+    "A checkpoint that is unreadable, damaged, not a kit training checkpoint, or incompatible with the configuration."
+
+def checkpoint_digest(obj) -> str:
+    "SHA-256 of a packed checkpoint: tensors by dtype, shape and bytes, other values by type and repr, in key order."
+    h = hashlib.sha256()
+    def feed(o, key):
+        if isinstance(o, dict):
+            h.update(f"{key}{{{len(o)}".encode())
+            for k in sorted(o, key=str): feed(o[k], f"{key}/{k}")
+        elif isinstance(o, (list, tuple)):
+            h.update(f"{key}[{len(o)}".encode())
+            for i, v in enumerate(o): feed(v, f"{key}[{i}]")
+        elif torch.is_tensor(o):
+            t = o.detach().cpu().contiguous()
+            h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        else:
+            h.update(f"{key}|{type(o).__name__}|{o!r}|".encode())
+    feed({k: v for k, v in obj.items() if k != "content_sha256"}, "")
+    return h.hexdigest()
+
+# %% ../nbs/16_checkpoint.ipynb #31ab9c0f
+CHECKPOINT_FIELDS = dict(
+    eval=dict(format=str, model=dict, config=str, content_sha256=str),
+    resume=dict(optimizer=dict, lr=float, epoch=int, step_in_epoch=int, global_step=int, generator=dict, rng=dict,
+                rng_ranks=list, selection=dict, selection_rule=str, log=list, running=(list, tuple),
+                elapsed_s=float, world_size=int))
+"Fields of a kit checkpoint and their types: those every use needs, and those that resuming needs besides."
+
+def validate_training_checkpoint(ck, path, purpose: str = "resume") -> Config:
+    """Check a loaded (still packed) kit checkpoint field by field for `purpose` ('eval' or 'resume'); returns the
+    stored configuration. Any fault is a `CheckpointError` naming the file and the field."""
+    if not isinstance(ck, dict) or ck.get("format") not in (CHECKPOINT_FORMAT, "finepose-train/1"):
+        raise CheckpointError(f"{path}: not a training checkpoint of this kit (no format '{CHECKPOINT_FORMAT}'); "
+                              "official release files are read with finepose.checkpoint.load_official_checkpoint")
+    if ck["format"] != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: written by an older version of the kit (format {ck['format']!r}, without a "
+                              f"content hash); this version reads '{CHECKPOINT_FORMAT}': train again")
+    if not isinstance(ck.get("content_sha256"), str):
+        raise CheckpointError(f"{path}: field 'content_sha256' is missing: the file cannot be checked for damage")
+    if checkpoint_digest(ck) != ck["content_sha256"]:                   # damage first: nothing else can be trusted
+        raise CheckpointError(f"{path}: content hash mismatch: the file was changed or damaged after it was written "
+                              "(stored content_sha256 differs from the digest of its contents); refusing to use it")
+    want = dict(CHECKPOINT_FIELDS["eval"], **(CHECKPOINT_FIELDS["resume"] if purpose == "resume" else {}))
+    for k, tp in want.items():
+        if k not in ck: raise CheckpointError(f"{path}: field {k!r} is missing (needed to {purpose})")
+        v, types = ck[k], tp if isinstance(tp, tuple) else (tp,)
+        number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        ok = (number and (int in types or float in types) and (float in types or isinstance(v, int))
+              and math.isfinite(v) and v >= 0) or (not number and not isinstance(v, bool) and isinstance(v, types))
+        if not ok:
+            kind = " or ".join(t.__name__ for t in types) + (" >= 0" if int in types or float in types else "")
+            raise CheckpointError(f"{path}: field {k!r} must be {kind}, got {type(v).__name__} {short_repr(v)}")
+    bad = [k for k, v in ck["model"].items() if not (isinstance(k, str) and torch.is_tensor(v))]
+    if bad: raise CheckpointError(f"{path}: field 'model' must map names to tensors; {short_repr(bad[0])} does not")
+    try: check_finite_weights(ck["model"], path)
+    except ValueError as e: raise CheckpointError(str(e)) from None
+    if purpose == "resume":
+        if not {"python", "numpy", "torch", "noise"} <= set(ck["rng"]):
+            raise CheckpointError(f"{path}: field 'rng' lacks random states {sorted({'python', 'numpy', 'torch', 'noise'} - set(ck['rng']))}")
+        if not {"state", "param_groups"} <= set(ck["optimizer"]):
+            raise CheckpointError(f"{path}: field 'optimizer' is not an optimizer state_dict")
+        if len(ck["running"]) != 2: raise CheckpointError(f"{path}: field 'running' must hold 2 numbers")
+    try: return from_yaml(ck["config"])
+    except ConfigError as e: raise CheckpointError(f"{path}: field 'config': {e}") from None
+
+# %% ../nbs/16_checkpoint.ipynb #001ff5c3
+def save_training_checkpoint(ckpt: dict, path) -> Path:
+    "Pack NumPy states, add `format` and the `content_sha256` digest, and write the checkpoint atomically."
+    packed = pack_state(dict(ckpt, format=CHECKPOINT_FORMAT))
+    packed["content_sha256"] = checkpoint_digest(packed)
+    return atomic_torch_save(packed, path)
+
+def load_training_checkpoint(path, map_location="cpu", purpose: str = "resume") -> dict:
+    "Read a checkpoint written by `save_training_checkpoint`: safe unpickling, content hash, field checks, unpacking."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"checkpoint not found: {path}")
+    try: ck = safe_load(path, map_location=map_location)
+    except ValueError as e: raise CheckpointError(str(e)) from None
+    validate_training_checkpoint(ck, path, purpose)
+    return unpack_state(ck)
+
+def check_resume_compatible(ckpt: dict, cfg: Config, path="checkpoint") -> None:
+    "Refuse to resume when settings that shape training differ; the message lists each key, old and new value."
+    old, new = flat_dict(from_yaml(ckpt["config"])), flat_dict(cfg)
+    bad = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+           and not any(k == f or (f.endswith(".") and k.startswith(f)) for f in RESUME_FREE_KEYS)]
+    if bad:
+        diff = "; ".join(f"{k}: checkpoint {short_repr(old.get(k))}, now {short_repr(new.get(k))}" for k in bad)
+        raise CheckpointError(f"{path}: cannot resume, the configuration differs from the checkpoint's: {diff}")
+    if ckpt["epoch"] > cfg.train.epochs:
+        raise CheckpointError(f"{path}: checkpoint has {ckpt['epoch']} epochs done but train.epochs={cfg.train.epochs}")

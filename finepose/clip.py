@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .io import torch_load_refusal
+
 # %% auto #0
 __all__ = ['SOT', 'EOT', 'VOCAB_SIZE', 'CONTEXT_LENGTH', 'N_MERGES', 'RANDOM_WEIGHTS_WARNING', 'byte_to_unicode', 'clean_text',
            'BPETokenizer', 'get_tokenizer', 'tokenize', 'QuickGELU', 'causal_mask', 'CLIPAttention',
@@ -275,7 +277,7 @@ def read_clip_state_dict(source) -> tuple[dict[str, torch.Tensor], str]:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise ValueError(f"{path}: neither a TorchScript archive nor a plain state-dict file "
-                         f"(torch.load(weights_only=True) failed: {str(e).splitlines()[0]})") from None
+                         f"(refused by torch's safe loader: {torch_load_refusal(str(e))})") from None
     for k in ("model_pos", "state_dict", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(k), dict): obj = obj[k]; break
     if not isinstance(obj, dict): raise ValueError(f"{path}: holds a {type(obj).__name__}, not a state dict")

@@ -5,11 +5,13 @@
 # %% ../nbs/00_config.ipynb #efb22d2a
 from __future__ import annotations
 
+import argparse
 import copy
 import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import os
 import types
 import typing
@@ -23,7 +25,8 @@ import yaml
 __all__ = ['H36M_N_CTX', 'DHP_N_CTX', 'PRETEXT', 'YAML_MAX_BYTES', 'ConfigError', 'opt', 'short_repr', 'DataConfig',
            'ModelConfig', 'DiffusionConfig', 'TrainConfig', 'EvalConfig', 'Config', 'check_value', 'from_dict',
            'to_dict', 'flat_dict', 'validate', 'safe_yaml', 'list_profiles', 'read_profile', 'merge', 'parse_override',
-           'load_config', 'to_yaml', 'from_yaml', 'config_hash', 'describe', 'get_device', 'seed_everything']
+           'load_config', 'to_yaml', 'from_yaml', 'config_hash', 'describe', 'get_device', 'seed_everything',
+           'positive_int', 'check_output_dir']
 
 # %% ../nbs/00_config.ipynb #647cd7c5
 class ConfigError(ValueError):
@@ -280,6 +283,7 @@ def validate(cfg: Config) -> Config:
                    ("train.batch_chunks", cfg.train.batch_chunks), ("eval.batch_chunks", cfg.eval.batch_chunks),
                    ("train.epochs", cfg.train.epochs), ("data.downsample", d.downsample)]:
         if v < 1: raise ConfigError(f"{key} must be >= 1, got {v}")
+    if not (math.isfinite(cfg.train.lr) and cfg.train.lr > 0): raise ConfigError(f"train.lr must be > 0, got {cfg.train.lr}")
     if cfg.eval.sampling_timesteps > cfg.diffusion.timesteps:
         raise ConfigError(f"eval.sampling_timesteps={cfg.eval.sampling_timesteps} exceeds diffusion.timesteps")
     if not 0 < d.subset <= 1: raise ConfigError(f"data.subset must be in (0, 1], got {d.subset}")
@@ -425,3 +429,23 @@ def seed_everything(seed: int):
     import numpy as np
     import torch
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+
+# %% ../nbs/00_config.ipynb #64880dac
+def positive_int(text) -> int:
+    "`argparse` type of counts (steps, hypotheses, windows): an integer >= 1; 0 is refused, never read as 'default'."
+    try: v = int(str(text), 10)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a positive integer, got {short_repr(text)}") from None
+    if v < 1: raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+def check_output_dir(path, what: str = "output folder") -> Path:
+    "Refuse, before any work, an output folder that names an existing file or lies below one; returns the path."
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ConfigError(f"{what} {p} exists and is not a folder (give a folder path)")
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir(): raise ConfigError(f"{what} {p}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK): raise ConfigError(f"{what} {p}: {parent} is not writable")
+            break
+    return p

@@ -157,20 +157,22 @@ def cli_cost(argv: list[str] | None = None) -> int:
     "`finepose cost`: analytic FLOPs of a denoiser pass and of a sampling call for a profile."
     import argparse
     import sys
-    from finepose.config import load_config
+    from finepose.config import load_config, positive_int
     ap = argparse.ArgumentParser(prog="finepose cost", description="Analytic FLOP count of FinePOSE (official-style "
                                  "and fast computation), per denoiser pass and per DDIM sampling call.")
     ap.add_argument("--profile", default="paper-h36m-cpn", help="configuration profile (default paper-h36m-cpn)")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides, e.g. model.depth=2")
-    ap.add_argument("--batch", type=int, default=1, help="windows per call (default 1)")
-    ap.add_argument("--hyps", type=int, default=None, help="hypotheses H (default: eval.num_proposals)")
-    ap.add_argument("--steps", type=int, default=None, help="DDIM steps K (default: eval.sampling_timesteps)")
+    ap.add_argument("--batch", type=positive_int, default=1, help="windows per call (default 1)")
+    ap.add_argument("--hyps", type=positive_int, default=None, help="hypotheses H (default: eval.num_proposals)")
+    ap.add_argument("--steps", type=positive_int, default=None, help="DDIM steps K (default: eval.sampling_timesteps)")
     ap.add_argument("--no-flip", action="store_true", help="count the sampler without the flip pass")
-    a = ap.parse_args(argv)
+    try: a = ap.parse_args(argv)
+    except SystemExit as e: return int(e.code or 0)         # argparse already printed the usage and the error
     try:
         cfg = load_config(a.profile, a.set)
-        print(format_cost(cfg, a.batch, a.hyps or cfg.eval.num_proposals, a.steps or cfg.eval.sampling_timesteps,
-                          not a.no_flip))
+        H = cfg.eval.num_proposals if a.hyps is None else a.hyps
+        K = cfg.eval.sampling_timesteps if a.steps is None else a.steps
+        print(format_cost(cfg, a.batch, H, K, not a.no_flip))
     except (ValueError, TypeError, FileNotFoundError) as e:
         print(f"finepose cost: error: {e}", file=sys.stderr)
         return 2

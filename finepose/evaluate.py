@@ -18,8 +18,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import Config, ConfigError, config_hash, get_device, load_config, flat_dict
+from .checkpoint import (CHECKPOINT_FORMAT, CheckpointError, load_official_checkpoint, safe_load,
+                                 validate_training_checkpoint)
+from .config import (Config, ConfigError, check_output_dir, config_hash, flat_dict, get_device, load_config,
+                             seed_everything)
+from .fpp import pretext_ids, word_ids
 from .io import DataError, atomic_write_json, atomic_write_text
+from .model import FinePOSE
+from .prepare import load_prepared
 from .metrics import (AGGREGATIONS, H36M_ACTIONS, ActionErrorTable, action_word, batch_metrics,
                               chunk_frame_index, frame_weights, privileged_info, privileged_note, reproject_hypotheses)
 from .skeleton import H36M_LEFT, H36M_RIGHT, flip_pose
@@ -201,12 +207,10 @@ def evaluate_h36m(model, cfg: Config, sequences=None, prompt=None, generator: to
     `sequences`: prepared test sequences (`subject, action, camera, intrinsic (9,), pos3d (T,17,3), pos2d (T,17,2)`),
     default `finepose.prepare.load_prepared(cfg, 'test')`. `prompt`: 'gt', 'generic' or a callable sequence -> word
     (default `cfg.eval.prompt`). `generator`: noise source (default: seeded with `cfg.eval.seed` on the model's device)."""
-    from finepose.fpp import pretext_ids, word_ids
     E, F = cfg.eval, cfg.data.frames
     H, K, bs = E.num_proposals, E.sampling_timesteps, E.batch_chunks
     mode, word_of = prompt_mode(E.prompt if prompt is None else prompt)
     if sequences is None:
-        from finepose.prepare import load_prepared
         sequences = load_prepared(cfg, "test")
     sequences = list(sequences)
     if not sequences:
@@ -269,7 +273,6 @@ def architecture_diff(ckpt_cfg: Config, cfg: Config) -> list[tuple[str, object, 
     return [(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
 
 def _load_strict(model, state_dict: dict, path) -> None:
-    from finepose.train import CheckpointError
     own = model.state_dict()
     missing = [k for k in own if k not in state_dict]
     unexpected = [k for k in state_dict if k not in own]
@@ -286,10 +289,6 @@ def _load_strict(model, state_dict: dict, path) -> None:
 def load_model_for_eval(cfg: Config, checkpoint, device=None):
     """A `finepose.model.FinePOSE` in eval mode on `device` (default `get_device(cfg.device)`) with the weights of
     `checkpoint`: a kit training checkpoint or an official release file. Incompatible files raise `CheckpointError`."""
-    from finepose.checkpoint import load_official_checkpoint, safe_load
-    from finepose.config import from_yaml
-    from finepose.model import FinePOSE
-    from finepose.train import CHECKPOINT_FORMAT, CheckpointError
     path = Path(checkpoint)
     if not path.is_file(): raise FileNotFoundError(f"checkpoint not found: {path}")
     device = get_device(cfg.device) if device is None else torch.device(device)
@@ -297,8 +296,8 @@ def load_model_for_eval(cfg: Config, checkpoint, device=None):
         ck = safe_load(path, map_location="cpu")                       # read once, whatever its kind
     except ValueError as e:
         raise CheckpointError(str(e)) from None
-    if isinstance(ck, dict) and ck.get("format") == CHECKPOINT_FORMAT:
-        diff = architecture_diff(from_yaml(ck["config"]), cfg)
+    if isinstance(ck, dict) and str(ck.get("format", "")).startswith("finepose-train/"):
+        diff = architecture_diff(validate_training_checkpoint(ck, path, "eval"), cfg)     # hash, fields, finite
         if diff:
             raise CheckpointError(f"{path}: trained with another architecture than profile '{cfg.name}': "
                                   + "; ".join(f"{k}: checkpoint {a!r}, profile {b!r}" for k, a, b in diff))
@@ -318,7 +317,6 @@ def load_model_for_eval(cfg: Config, checkpoint, device=None):
 # %% ../nbs/23_evaluate.ipynb #357aad94
 def cli_evaluate(argv: list[str] | None = None) -> int:
     "Entry point of `finepose evaluate`; returns the exit code."
-    from finepose.config import seed_everything
     ap = argparse.ArgumentParser(prog="finepose evaluate",
                                  description="Evaluate a FinePOSE checkpoint with the official protocol.")
     ap.add_argument("--profile", default="paper-h36m-cpn", help="profile name or path to a YAML file")
@@ -341,14 +339,13 @@ def cli_evaluate(argv: list[str] | None = None) -> int:
                               "from the command line use eval.prompt=gt or eval.prompt=generic")
         seed_everything(cfg.eval.seed)
         if not Path(ckpt).is_file(): raise FileNotFoundError(f"checkpoint not found: {ckpt}")
-        out = Path(args.out) if args.out else Path(cfg.results_dir) / "evaluate" / cfg.name
+        out = check_output_dir(Path(args.out) if args.out else Path(cfg.results_dir) / "evaluate" / cfg.name, "--out")
         if cfg.data.dataset == "3dhp":                                  # data first: fail before building the model
-            from finepose.evaluate3dhp import evaluate_3dhp_model, load_3dhp_eval_set
+            from finepose.evaluate3dhp import evaluate_3dhp_model, load_3dhp_eval_set  # 3DHP builds on this module
             seqs = load_3dhp_eval_set(cfg)
             res = evaluate_3dhp_model(load_model_for_eval(cfg, ckpt), cfg, out, seqs, progress=not args.quiet,
                                       meta=dict(checkpoint=str(ckpt)))
         else:
-            from finepose.prepare import load_prepared
             seqs = load_prepared(cfg, "test")
             res = evaluate_h36m(load_model_for_eval(cfg, ckpt), cfg, seqs, progress=not args.quiet)
             res.meta["checkpoint"] = str(ckpt)

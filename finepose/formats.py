@@ -14,7 +14,7 @@ import numpy as np
 
 from .cameras import CAMERA_ORDER
 from .config import short_repr
-from .io import DataError, array_hash, atomic_savez, atomic_write_bytes, load_npz
+from .io import DataError, array_hash, atomic_savez, atomic_write_bytes, load_npz, require_zip
 
 # %% auto #0
 __all__ = ['H36M_SUBJECTS', 'H36M_CAMERA_IDS', 'H36M_ACTIONS', 'ACTION_RENAMES', 'H36M_METADATA', 'MPII_METADATA', 'MM_THRESHOLD',
@@ -75,8 +75,7 @@ def _where(path, subject=None, action=None, camera=None, seq=None) -> str:
 
 def npz_keys(path) -> list[str]:
     "Array names stored in an `.npz` file (reads only the zip directory, never unpickles)."
-    path = Path(path)
-    if not path.is_file(): raise DataError(f"{path}: file not found")
+    path = require_zip(path)
     try:
         with zipfile.ZipFile(path) as z: return sorted(n[:-4] if n.endswith(".npy") else n for n in z.namelist())
     except (zipfile.BadZipFile, OSError, EOFError) as e:

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pickle
+import re
 import tempfile
 import zipfile
 import zlib
@@ -24,7 +25,7 @@ from .config import short_repr
 # %% auto #0
 __all__ = ['NPZ_SAFE_GLOBALS', 'DataError', 'atomic_open', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json',
            'atomic_savez', 'atomic_torch_save', 'sha256_file', 'array_hash', 'UnsafePickleError', 'SafeUnpickler',
-           'load_npz']
+           'require_zip', 'load_npz', 'torch_load_refusal']
 
 # %% ../nbs/01_io.ipynb #4ad8d4cb
 class DataError(ValueError):
@@ -139,9 +140,8 @@ def _read_member(z: zipfile.ZipFile, member: str, where: str):
         raise DataError(f"{where}: the pickled object is not the {shape} array its header announces")
     return arr
 
-def load_npz(path, keys=None) -> dict:
-    """Arrays of the `.npz` file `path` as a dict (only `keys`, when given), unpickling object arrays safely.
-    A file that is not a zip archive is refused unread; a missing key, damage or a refused global is a `DataError`."""
+def require_zip(path) -> Path:
+    "`path` if it is an existing zip archive (what `.npz` files are); otherwise a `DataError`, the file left unread."
     path = Path(path)
     if not path.is_file(): raise DataError(f"{path}: file not found")
     if not zipfile.is_zipfile(path):
@@ -149,6 +149,12 @@ def load_npz(path, keys=None) -> dict:
         if starts_as_zip: raise DataError(f"{path}: not a readable .npz archive (truncated: no zip directory)")
         raise DataError(f"{path}: not an .npz (zip) archive; refused without reading it (a pickle or other file "
                         "renamed .npz is never unpickled)")
+    return path
+
+def load_npz(path, keys=None) -> dict:
+    """Arrays of the `.npz` file `path` as a dict (only `keys`, when given), unpickling object arrays safely.
+    A file that is not a zip archive is refused unread; a missing key, damage or a refused global is a `DataError`."""
+    path = require_zip(path)
     try:
         with zipfile.ZipFile(path) as z:
             members = {n[:-4] if n.endswith(".npy") else n: n for n in z.namelist()}
@@ -167,3 +173,14 @@ def load_npz(path, keys=None) -> dict:
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as e:
         raise DataError(f"{path}: not a readable .npz archive (truncated or corrupt: {type(e).__name__}: "
                         f"{short_repr(str(e), 120)})") from None
+
+# %% ../nbs/01_io.ipynb #34938f79
+def torch_load_refusal(msg: str) -> str:
+    """Why torch's restricted unpickler (`torch.load(weights_only=True)`) refused a file, in the kit's words: the
+    global it asked for, when torch names one (both of torch's wordings); torch's advice to switch the protection
+    off is never repeated."""
+    m = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([\w.]+)", msg)
+    if m: return f"it asks for the Python object '{m.group(1)}', which no checkpoint needs"
+    lines = [ln.strip() for ln in msg.splitlines() if ln.strip() and "weights_only" not in ln
+             and not ln.startswith(("Weights only load failed", "Check the documentation"))]
+    return short_repr(lines[0] if lines else "unreadable file", 200)[1:-1]

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -18,13 +20,13 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError, config_hash, load_config, to_dict, to_yaml
+from .config import ConfigError, check_output_dir, config_hash, load_config, to_dict, to_yaml
 from .io import atomic_write_json, atomic_write_text, sha256_file
 
 # %% auto #0
 __all__ = ['REQUIRED_PARAMETERS', 'EXPERIMENT_ORDER', 'LIBRARIES', 'repo_root', 'experiments_dir', 'discover_experiments',
            'notebook_parameters', 'check_parameters', 'write_record', 'library_versions', 'code_version', 'device_info',
-           'reproduce', 'cli_reproduce']
+           'promote', 'reproduce', 'cli_reproduce']
 
 # %% ../nbs/80_reproduce.ipynb #558772c7
 REQUIRED_PARAMETERS = ("profile", "results_dir", "overrides")
@@ -121,15 +123,44 @@ def _load_manifest(path: Path) -> dict:
         except json.JSONDecodeError: pass
     return {}
 
+def _outputs(folder: Path) -> list[Path]:
+    "Relative paths of every file under `folder`."
+    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
+
+def promote(stage: Path, out: Path, name: str) -> list[str]:
+    """Move a finished experiment's staged outputs (tables, figures, record, executed notebook) into `out`, each
+    file replacing its predecessor whole, and delete the files of its previous set that the new run no longer
+    writes. Called only after the notebook succeeded; returns the relative paths moved."""
+    new = _outputs(stage)
+    rec_new = stage / "records" / f"{name}.json"
+    if not rec_new.is_file():
+        raise RuntimeError(f"experiment '{name}' finished without writing records/{name}.json (every experiment ends "
+                           f"with finepose.reproduce.write_record); partial output: {stage}")
+    old_rec = out / "records" / f"{name}.json"
+    old = set()
+    if old_rec.is_file():
+        try: r = json.loads(old_rec.read_text()); old = {Path(p) for p in r.get("tables", []) + r.get("figures", [])}
+        except (json.JSONDecodeError, AttributeError, TypeError): old = set()
+    for rel in new:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / rel, out / rel)
+    for rel in sorted(old - set(new)):
+        if (out / rel).is_file() and ".." not in rel.parts and not rel.is_absolute(): (out / rel).unlink()
+    shutil.rmtree(stage, ignore_errors=True)
+    return [str(r) for r in new]
+
 def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool = False, overrides=(),
               results_root=None, experiments=None, progress: bool = True, kernel_name: str | None = None,
               log=print) -> dict:
-    "Run the experiment notebooks for `profile`; return the manifest. Raises `RuntimeError` if a notebook fails."
+    """Run the experiment notebooks for `profile`; return the manifest. Each notebook writes into a staging
+    folder of its own; its outputs replace the previous ones only when it succeeded (`promote`). Raises
+    `RuntimeError` if a notebook fails, naming the folder that holds its partial output."""
     import papermill
     from tqdm import tqdm
     cfg = load_config(profile, list(overrides))
     root = Path(results_root or (repo_root() / cfg.results_dir))
     out = root / cfg.name
+    check_output_dir(out, "results folder")
     nbs = discover_experiments(experiments)
     if only:
         names = {p.stem: p for p in nbs}
@@ -137,8 +168,8 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
         if bad: raise ConfigError(f"unknown experiment(s) {bad}; available: {sorted(names)}")
         nbs = [names[n] for n in only]
     if not nbs: raise ConfigError(f"no experiment notebooks found in {experiments or experiments_dir()}")
-    params = dict(profile=profile, results_dir=str(out.resolve()), overrides=list(overrides))
-    for nb in nbs: check_parameters(nb, params)           # refuse before running anything
+    base = dict(profile=profile, results_dir=str(out.resolve()), overrides=list(overrides))
+    for nb in nbs: check_parameters(nb, base)             # refuse before running anything
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "config.yaml", to_yaml(cfg))
     mpath = out / "manifest.json"
@@ -154,27 +185,33 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
         if (not force and prev.get("status") == "ok" and prev.get("notebook_sha") == _nb_hash(nb)
                 and prev.get("config_hash") == chash and prev.get("finepose") == code["finepose"] and dest.exists()):
             log(f"  {name}: up to date (use --force to rerun)"); continue
-        tmp = dest.with_name(f".{name}.running.ipynb")
+        stage, failed_dir = out / ".staging" / name, out / "failed" / name
+        shutil.rmtree(stage, ignore_errors=True)
+        (stage / "notebooks").mkdir(parents=True)
         t0 = time.perf_counter()
         try:
-            papermill.execute_notebook(str(nb), str(tmp), parameters=params, progress_bar=False,
+            papermill.execute_notebook(str(nb), str(stage / "notebooks" / f"{name}.ipynb"),
+                                       parameters=dict(base, results_dir=str(stage.resolve())), progress_bar=False,
                                        kernel_name=kernel_name, cwd=str(repo_root()))
+            promote(stage, out, name)
         except Exception as e:  # papermill raises PapermillExecutionError with the failing cell
-            failed_path = dest.with_name(f"{name}.failed.ipynb")
-            if tmp.exists(): os.replace(tmp, failed_path)
-            runs[name] = dict(status="failed", error=str(e).strip().splitlines()[-1][:500] if str(e).strip() else repr(e),
-                              notebook_sha=_nb_hash(nb), config_hash=chash, finepose=code["finepose"],
-                              wall_s=round(time.perf_counter() - t0, 2), failed_notebook=str(failed_path.relative_to(out)))
-            failed = (name, runs[name]["error"], failed_path)
+            shutil.rmtree(failed_dir, ignore_errors=True)
+            failed_dir.parent.mkdir(parents=True, exist_ok=True)
+            if stage.exists(): os.replace(stage, failed_dir)
+            msg = str(e).strip().splitlines()[-1][:500] if str(e).strip() else repr(e)
+            runs[name] = dict(status="failed", error=msg, notebook_sha=_nb_hash(nb), config_hash=chash,
+                              finepose=code["finepose"], wall_s=round(time.perf_counter() - t0, 2),
+                              failed_output=str(failed_dir.relative_to(out)))
+            failed = (name, msg, failed_dir)
             break
-        os.replace(tmp, dest)
-        stale = dest.with_name(f"{name}.failed.ipynb")
-        if stale.exists(): stale.unlink()
+        shutil.rmtree(failed_dir, ignore_errors=True)
         rec_path = out / "records" / f"{name}.json"
         rec = json.loads(rec_path.read_text()) if rec_path.exists() else {}
         runs[name] = dict(status="ok", notebook_sha=_nb_hash(nb), config_hash=chash, finepose=code["finepose"],
                           wall_s=round(time.perf_counter() - t0, 2), record=rec)
         log(f"  {name}: done in {runs[name]['wall_s']:.1f} s")
+    with contextlib.suppress(OSError): (out / ".staging").rmdir()
+    with contextlib.suppress(OSError): (out / "failed").rmdir()
     man.update(profile=cfg.name, description=cfg.description, config_hash=chash, code=code,
                libraries=library_versions(), device=device_info(cfg.device), experiments=runs,
                synthetic=cfg.data.dataset == "synthetic",
@@ -182,7 +219,7 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
     atomic_write_json(mpath, man)
     if failed:
         raise RuntimeError(f"experiment '{failed[0]}' failed: {failed[1]} (partial output: {failed[2]}); "
-                           "earlier results were left untouched")
+                           f"its previous results in {out} were left untouched")
     return man
 
 # %% ../nbs/80_reproduce.ipynb #3ec9885b

@@ -23,15 +23,22 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .config import Config, ConfigError, config_hash, from_yaml, get_device, load_config, seed_everything, to_dict, to_yaml, flat_dict
-from .io import DataError, array_hash, atomic_torch_save, atomic_write_json, atomic_write_text
+from .checkpoint import (CHECKPOINT_FORMAT, RESUME_FREE_KEYS, CheckpointError, check_resume_compatible,
+                                  load_training_checkpoint, save_official_checkpoint, save_training_checkpoint)
+from .config import (Config, ConfigError, check_output_dir, config_hash, get_device, load_config, positive_int,
+                             seed_everything, to_dict, to_yaml)
+from .fpp import action_word, pretext_ids, word_ids
+from .generators import ChunkedGenerator, eval_chunks
+from .io import DataError, array_hash, atomic_write_json, atomic_write_text
+from .metrics import mpjpe
+from .model import FinePOSE
+from .prepare import load_prepared
+from .skeleton import DHP_LEFT, DHP_RIGHT, DHP_ROOT, H36M_LEFT, H36M_RIGHT, flip_pose
 
 # %% auto #0
-__all__ = ['SELECTION_NOTES', 'CHECKPOINT_FORMAT', 'RESUME_FREE_KEYS', 'LOG_FIELDS', 'build_optimizer', 'lr_at', 'decay_lr',
-           'root_zero', 'training_loss', 'backward', 'selection_note', 'band_rule_epoch', 'Selector', 'pack_state',
-           'unpack_state', 'capture_rng', 'restore_rng', 'CheckpointError', 'save_training_checkpoint',
-           'load_training_checkpoint', 'check_resume_compatible', 'DistContext', 'setup_distributed', 'shard_slice',
-           'training_split', 'make_generator', 'validate', 'train', 'cli_train']
+__all__ = ['SELECTION_NOTES', 'LOG_FIELDS', 'build_optimizer', 'lr_at', 'decay_lr', 'root_zero', 'training_loss', 'backward',
+           'selection_note', 'band_rule_epoch', 'Selector', 'capture_rng', 'restore_rng', 'DistContext',
+           'setup_distributed', 'shard_slice', 'training_split', 'make_generator', 'validate', 'train', 'cli_train']
 
 # %% ../nbs/22_train.ipynb #d5f43890
 def build_optimizer(model: nn.Module, tcfg) -> torch.optim.AdamW:
@@ -57,7 +64,6 @@ def root_zero(y: torch.Tensor, root: int = 0) -> torch.Tensor:
 
 def training_loss(pred: torch.Tensor, y0: torch.Tensor) -> torch.Tensor:
     "MPJPE over all joints of `pred` and `y0` (B,F,J,3), same units as the inputs; 0-d tensor."
-    from finepose.metrics import mpjpe
     if pred.ndim != 4 or pred.shape != y0.shape:
         raise ValueError(f"training_loss: pred {tuple(pred.shape)} and y0 {tuple(y0.shape)} must both be (B,F,J,3)")
     return mpjpe(pred, y0)
@@ -117,29 +123,6 @@ class Selector:
         self.best_mm, self.best_epoch, self.band_epoch = float(d["best_mm"]), d["best_epoch"], d["band_epoch"]
 
 # %% ../nbs/22_train.ipynb #1934efd1
-def pack_state(obj):
-    "Nested structure with NumPy arrays / scalars / RandomState objects -> only tensors and Python builtins."
-    if isinstance(obj, np.random.RandomState): return {"__randomstate__": pack_state(obj.get_state())}
-    if isinstance(obj, np.ndarray): return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(obj).view(np.uint8).copy()),
-                                            "dtype": obj.dtype.str, "shape": list(obj.shape)}
-    if isinstance(obj, np.generic): return obj.item()
-    if isinstance(obj, dict): return {k: pack_state(v) for k, v in obj.items()}
-    if isinstance(obj, tuple): return tuple(pack_state(v) for v in obj)
-    if isinstance(obj, list): return [pack_state(v) for v in obj]
-    return obj
-
-def unpack_state(obj):
-    "Inverse of `pack_state`."
-    if isinstance(obj, dict):
-        if "__randomstate__" in obj:
-            rs = np.random.RandomState(); rs.set_state(unpack_state(obj["__randomstate__"])); return rs
-        if "__ndarray__" in obj:
-            return obj["__ndarray__"].numpy().view(np.dtype(obj["dtype"])).reshape(obj["shape"]).copy()
-        return {k: unpack_state(v) for k, v in obj.items()}
-    if isinstance(obj, tuple): return tuple(unpack_state(v) for v in obj)
-    if isinstance(obj, list): return [unpack_state(v) for v in obj]
-    return obj
-
 def capture_rng(noise_gen: torch.Generator, device: torch.device | None = None) -> dict:
     "States of Python's, NumPy's and torch's global generators, the accelerator's, and `noise_gen`."
     d = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
@@ -154,41 +137,6 @@ def restore_rng(state: dict, noise_gen: torch.Generator, device: torch.device | 
     noise_gen.set_state(state["noise"])
     if "device" in state and device is not None and device.type != "cpu":
         torch.get_device_module(device).set_rng_state(state["device"], device)
-
-# %% ../nbs/22_train.ipynb #44d11594
-CHECKPOINT_FORMAT = "finepose-train/1"
-RESUME_FREE_KEYS = ("name", "description", "device", "results_dir", "train.epochs", "train.checkpoint_dir", "eval.")
-
-class CheckpointError(ConfigError):
-    "A checkpoint that is unreadable, not a kit training checkpoint, or incompatible with the configuration."
-
-def save_training_checkpoint(ckpt: dict, path) -> Path:
-    "Write a training checkpoint atomically; NumPy states are packed so it loads with weights_only=True."
-    return atomic_torch_save(pack_state(ckpt), path)
-
-def load_training_checkpoint(path, map_location="cpu") -> dict:
-    "Read a checkpoint written by `train` (weights_only=True); `CheckpointError` naming the file if it is not one."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"checkpoint not found: {path}")
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"{path}: not a readable kit training checkpoint ({type(e).__name__}: "
-                              f"{str(e).splitlines()[0][:200]})") from None
-    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path}: not a training checkpoint of this kit (no format '{CHECKPOINT_FORMAT}'); "
-                              "official release files are read with finepose.checkpoint.load_official_checkpoint")
-    return unpack_state(ck)
-
-def check_resume_compatible(ckpt: dict, cfg: Config, path="checkpoint") -> None:
-    "Refuse to resume when settings that shape training differ; the message lists each key, old and new value."
-    old, new = flat_dict(from_yaml(ckpt["config"])), flat_dict(cfg)
-    bad = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
-           and not any(k == f or (f.endswith(".") and k.startswith(f)) for f in RESUME_FREE_KEYS)]
-    if bad:
-        diff = "; ".join(f"{k}: checkpoint {old.get(k)!r}, now {new.get(k)!r}" for k in bad)
-        raise CheckpointError(f"{path}: cannot resume, the configuration differs from the checkpoint's: {diff}")
-    if ckpt["epoch"] > cfg.train.epochs:
-        raise CheckpointError(f"{path}: checkpoint has {ckpt['epoch']} epochs done but train.epochs={cfg.train.epochs}")
 
 # %% ../nbs/22_train.ipynb #506fa2f6
 @dataclass
@@ -226,7 +174,6 @@ def shard_slice(n: int, rank: int, world: int) -> slice:
 # %% ../nbs/22_train.ipynb #55afafc7
 def training_split(cfg: Config, sequences=None, test_sequences=None) -> tuple[list, list]:
     "(train sequences, selection sequences) for `cfg.train.selection`; loads `finepose.prepare` data when not given."
-    from finepose.prepare import load_prepared
     t, subj = cfg.train, list(cfg.data.subjects_train)
     seqs = load_prepared(cfg, "train") if sequences is None else list(sequences)
     if t.selection == "paper-band":
@@ -254,13 +201,10 @@ def _unit_mm(cfg: Config) -> float:
     return 1.0 if cfg.model.variant == "3dhp" else 1000.0
 
 def _root(cfg: Config) -> int:
-    from finepose.skeleton import DHP_ROOT
     return DHP_ROOT if cfg.model.variant == "3dhp" else 0
 
 def make_generator(cfg: Config, sequences):
     "The official training-window generator (`finepose.generators.ChunkedGenerator`) configured by `cfg`."
-    from finepose.generators import ChunkedGenerator
-    from finepose.skeleton import DHP_LEFT, DHP_RIGHT, H36M_LEFT, H36M_RIGHT
     lr = (DHP_LEFT, DHP_RIGHT) if cfg.model.variant == "3dhp" else (H36M_LEFT, H36M_RIGHT)
     return ChunkedGenerator(sequences, cfg.data.frames, cfg.train.batch_chunks, shuffle=True,
                             seed=cfg.data.generator_seed, augment=cfg.data.flip_augment,
@@ -269,7 +213,6 @@ def make_generator(cfg: Config, sequences):
 
 def _prompt_ids(cfg: Config, keys, device) -> tuple[torch.Tensor | None, torch.Tensor]:
     "Token ids (B,77) of the action words and the pretext ids (B,6,77); no action text for the 3DHP variant."
-    from finepose.fpp import pretext_ids, word_ids
     text = None if cfg.model.variant == "3dhp" else word_ids(list(keys)).to(device)
     return text, pretext_ids(list(cfg.model.pretext), batch=len(keys)).to(device)
 
@@ -277,9 +220,6 @@ def _prompt_ids(cfg: Config, keys, device) -> tuple[torch.Tensor | None, torch.T
 def validate(model: nn.Module, cfg: Config, sequences, seed: int | None = None, batch_chunks: int = 64,
              device=None) -> float:
     "Validation MPJPE in mm of `model` (a `FinePOSE`) on `sequences`: H=1, K=1, flip, root slot zeroed."
-    from finepose.fpp import action_word
-    from finepose.generators import eval_chunks
-    from finepose.skeleton import flip_pose
     device = device or next(model.parameters()).device
     F, root, jl, jr = cfg.data.frames, _root(cfg), model.joints_left, model.joints_right
     gen = torch.Generator(device=device).manual_seed(cfg.train.seed if seed is None else seed)
@@ -350,6 +290,9 @@ def train(cfg: Config, resume=None, max_steps: int | None = None, hooks: list[Ca
     """Train FinePOSE as `cfg` says; returns a summary dict (also written, without the trained `model` it holds, to
     `<checkpoint_dir>/summary.json`). `resume`: None, a checkpoint path or 'auto'. `sequences` / `test_sequences`
     replace the prepared data (lists of `finepose.prepare.Sequence`)."""
+    check_output_dir(cfg.train.checkpoint_dir, "train.checkpoint_dir")            # refuse before any work
+    if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
+        raise ConfigError(f"max_steps must be a positive integer, got {max_steps!r}")
     ctx = setup_distributed(cfg)
     try:
         return _train(cfg, ctx, resume, max_steps, hooks or [], progress, sequences, test_sequences, say)
@@ -359,7 +302,6 @@ def train(cfg: Config, resume=None, max_steps: int | None = None, hooks: list[Ca
 def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequences, say):
     from tqdm import tqdm
 
-    from finepose.model import FinePOSE
     from finepose.reproduce import code_version
     t0 = time.perf_counter()
     tc, device, main = cfg.train, ctx.device, ctx.is_main
@@ -479,7 +421,6 @@ def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequenc
             if row["new_best"]: save_training_checkpoint(ck, ckdir / "best.pt")
             if row["band_hit"]:
                 save_training_checkpoint(ck, ckdir / "best_epoch_20_10.pt")
-                from finepose.checkpoint import save_official_checkpoint
                 save_official_checkpoint(model, ckdir / "best_epoch_20_10.bin", epoch + 1, ck["lr"],
                                          random_state=gen.random_state())
             _write_csv(ckdir / "log.csv", log_rows)
@@ -507,7 +448,7 @@ def cli_train(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="finepose train", description="Train FinePOSE with the official recipe.")
     p.add_argument("--profile", default="paper-h36m-cpn", help="profile name or path to a YAML file")
     p.add_argument("--resume", default=None, help="checkpoint to resume from, or 'auto' (last.pt of the checkpoint folder)")
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimiser steps (resumable)")
+    p.add_argument("--max-steps", type=positive_int, default=None, help="stop after this many optimiser steps (resumable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("overrides", nargs="*", help="dotted overrides, e.g. train.epochs=5 train.selection=paper-band")
     a = p.parse_args(argv)
