@@ -22,7 +22,7 @@ from typing import Any, Literal, Optional, Union, get_args, get_origin
 import yaml
 
 # %% auto #0
-__all__ = ['H36M_N_CTX', 'DHP_N_CTX', 'PRETEXT', 'YAML_MAX_BYTES', 'ConfigError', 'opt', 'short_repr', 'DataConfig',
+__all__ = ['H36M_N_CTX', 'DHP_N_CTX', 'PRETEXT', 'YAML_MAX_BYTES', 'ConfigError', 'opt', 'short_repr', 'short_text', 'DataConfig',
            'ModelConfig', 'DiffusionConfig', 'TrainConfig', 'EvalConfig', 'Config', 'check_value', 'from_dict',
            'to_dict', 'flat_dict', 'validate', 'safe_yaml', 'list_profiles', 'read_profile', 'merge', 'parse_override',
            'load_config', 'to_yaml', 'from_yaml', 'config_hash', 'describe', 'get_device', 'seed_everything',
@@ -45,6 +45,11 @@ def short_repr(value, limit: int = 60) -> str:
     if isinstance(value, (str, bytes)) and len(value) > limit: value = value[: limit + 1]   # never repr a huge string
     r = repr(value)
     return r if len(r) <= limit else f"{r[:limit]}... ({len(r)} characters)"
+
+def short_text(text, limit: int = 200) -> str:
+    "`str(text)` on one line, cut to `limit` characters: for quoting library messages inside the kit's own."
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[:limit] + "..."
 
 # %% ../nbs/00_config.ipynb #455a512a
 H36M_N_CTX = dict(subject=3, verb=8, speed=6, head=6, body=6, arm=10, leg=10)
@@ -313,7 +318,7 @@ def safe_yaml(text: str, where: str = "YAML"):
     except ConfigError as e: raise ConfigError(f"{where}: {e}") from None
     except RecursionError: raise ConfigError(f"{where}: YAML nested too deeply") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{where}: not valid YAML: {short_repr(' '.join(str(e).split()), 200)[1:-1]}") from None
+        raise ConfigError(f"{where}: not valid YAML: {short_text(e)}") from None
 
 # %% ../nbs/00_config.ipynb #a7e1f8b0
 def _profiles_dir() -> Path:

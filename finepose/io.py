@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import short_repr
+from .config import short_repr, short_text
 
 # %% auto #0
 __all__ = ['NPZ_SAFE_GLOBALS', 'DataError', 'atomic_open', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json',
@@ -126,7 +126,7 @@ def _read_member(z: zipfile.ZipFile, member: str, where: str):
         if version not in header: raise ValueError(f"unsupported .npy format version {version}")
         shape, fortran, dtype = header[version](buf)
     except ValueError as e:
-        raise DataError(f"{where}: not a NumPy array ({short_repr(str(e), 120)})") from None
+        raise DataError(f"{where}: not a NumPy array ({short_text(e, 120)})") from None
     if not dtype.hasobject:
         buf.seek(0)
         return np.lib.format.read_array(buf, allow_pickle=False)
@@ -135,7 +135,7 @@ def _read_member(z: zipfile.ZipFile, member: str, where: str):
         raise UnsafePickleError(f"{where}: {e}; data files may hold only arrays, dicts, lists, strings and numbers, "
                                 "so it was not loaded (nothing was run)") from None
     except Exception as e:  # truncated or corrupt pickle stream
-        raise DataError(f"{where}: damaged pickled object ({type(e).__name__}: {short_repr(str(e), 120)})") from None
+        raise DataError(f"{where}: damaged pickled object ({type(e).__name__}: {short_text(e, 120)})") from None
     if not isinstance(arr, np.ndarray) or arr.shape != shape:
         raise DataError(f"{where}: the pickled object is not the {shape} array its header announces")
     return arr
@@ -167,12 +167,12 @@ def load_npz(path, keys=None) -> dict:
                 except DataError: raise
                 except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as e:
                     raise DataError(f"{path}: key {k!r} cannot be read (truncated or corrupt file: "
-                                    f"{type(e).__name__}: {short_repr(str(e), 120)})") from None
+                                    f"{type(e).__name__}: {short_text(e, 120)})") from None
             return out
     except DataError: raise
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as e:
         raise DataError(f"{path}: not a readable .npz archive (truncated or corrupt: {type(e).__name__}: "
-                        f"{short_repr(str(e), 120)})") from None
+                        f"{short_text(e, 120)})") from None
 
 # %% ../nbs/01_io.ipynb #34938f79
 def torch_load_refusal(msg: str) -> str:
@@ -183,4 +183,4 @@ def torch_load_refusal(msg: str) -> str:
     if m: return f"it asks for the Python object '{m.group(1)}', which no checkpoint needs"
     lines = [ln.strip() for ln in msg.splitlines() if ln.strip() and "weights_only" not in ln
              and not ln.startswith(("Weights only load failed", "Check the documentation"))]
-    return short_repr(lines[0] if lines else "unreadable file", 200)[1:-1]
+    return short_text(lines[0] if lines else "unreadable file")
