@@ -4,8 +4,8 @@
     .venv/bin/python benchmarks/run.py --size cpu                # 243 frames, depth 2, width 512: the CPU record
     .venv/bin/python benchmarks/run.py --size full --device cuda # 243 frames, depth 8, width 512: the GPU record
 
-Both computations run on the SAME model class with the same seeded weights, switched by
-`finepose.model.FastPath` (official-style: `FastPath.official()`). Every measurement runs in its own fresh
+Both computations run on the same seeded weights: the kit's (with its sampling options) and the official one
+(`finepose.official.to_official`). Every measurement runs in its own fresh
 Python process (same thread count, same allocator environment), so each reports its own peak memory:
 CPU: the peak resident set `VmHWM` of /proc/self/status (the whole process: interpreter, torch, weights and
 activations), with the resident set after building the model (`VmRSS`) beside it; CUDA:
@@ -15,7 +15,6 @@ around them on CUDA only. Results go to results/benchmarks/<device>-<size>.csv a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import os
@@ -60,19 +59,22 @@ def _proc_status_kb(key: str) -> int | None:
 
 
 # ---------------------------------------------------------------------------------------------------- worker --
-def _build(size: dict, device, fastpath, is_train: bool):
+def _build(size: dict, device, path: dict, is_train: bool):
     "The benchmark model: seeded weights, a live prompt path (PTS output layer not zero), on `device`."
     import warnings
 
     import torch
     from finepose.config import load_config
-    from finepose.model import FinePOSE, default_fastpath
+    from finepose.model import FinePOSE
+    from finepose.official import to_official
     cfg = load_config(size["profile"], size["over"] + [f"eval.num_proposals={size['hyps']}",
                                                        f"eval.sampling_timesteps={size['steps']}"])
     torch.manual_seed(0)
-    with warnings.catch_warnings(), default_fastpath(fastpath):
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")                      # random CLIP weights: fine for timing
         model = FinePOSE(cfg, is_train=is_train)
+    if path["official"]:
+        to_official(model)
     torch.nn.init.normal_(model.pose_estimator.temporal_cross_attn.proj_out.out_layers[2].weight, std=0.02)
     return cfg, model.to(device)
 
@@ -89,17 +91,17 @@ def _inputs(cfg, B: int, device, seed: int = 1):
 
 
 def worker(spec: dict) -> dict:
-    "One measurement in this process: spec = size, device, fastpath fields, task ('sample' | 'train'), out path."
+    "One measurement in this process: spec = size, device, path (official, hyp_chunk, autocast), task, out path."
     import warnings
 
     import numpy as np
     import torch
     from finepose.fpp import pretext_ids, word_ids
-    from finepose.model import FastPath
     warnings.filterwarnings("ignore", message=".*RANDOM weights.*")      # random CLIP weights: fine for timing
     size, dev = SIZES[spec["size"]], torch.device(spec["device"])
     torch.set_num_threads(spec["threads"])
-    fp = FastPath(**spec["fastpath"])
+    fp = spec["path"]
+    amp = dict(hyp_chunk=fp.get("hyp_chunk"), autocast=fp.get("autocast"))
     cuda = dev.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     res = dict(spec=spec)
@@ -115,14 +117,14 @@ def worker(spec: dict) -> dict:
         noise = [torch.randn(B, H, cfg.data.frames, 17, 3, generator=g).to(dev) for _ in range(K)]
         res["rss_after_build_kb"] = _proc_status_kb("VmRSS")
         # warm-up: one step of one hypothesis (kernels, allocator); not timed
-        model.sample(x2d, text, pretext, noise=[noise[0][:, :1]], num_proposals=1, sampling_timesteps=1)
+        model.sample(x2d, text, pretext, noise=[noise[0][:, :1]], num_proposals=1, sampling_timesteps=1, **amp)
         if cuda:
             torch.cuda.reset_peak_memory_stats()
         times = []
         for _ in range(size["repeats"]):
             sync()
             t0 = time.perf_counter()
-            out = model.sample(x2d, text, pretext, noise=noise, num_proposals=H, sampling_timesteps=K)
+            out = model.sample(x2d, text, pretext, noise=noise, num_proposals=H, sampling_timesteps=K, **amp)
             sync()
             times.append(time.perf_counter() - t0)
         res["run_seconds"] = times
@@ -140,8 +142,11 @@ def worker(spec: dict) -> dict:
         gen = torch.Generator(device=dev).manual_seed(3)
         res["rss_after_build_kb"] = _proc_status_kb("VmRSS")
 
+        prec = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp["autocast"])
+
         def step():
-            loss, _ = model.loss(x2d, y0, text, pretext, generator=gen)
+            with torch.autocast(dev.type, dtype=prec, enabled=prec is not None):
+                loss, _ = model.loss(x2d, y0, text, pretext, generator=gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -218,23 +223,22 @@ def run(size_name: str = "tiny", device: str = "cpu", threads: int | None = None
     import numpy as np
     from finepose.config import load_config
     from finepose.cost import denoiser_flops, nominal_peak_tflops, sampling_flops
-    from finepose.model import FastPath
     size = SIZES[size_name]
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     threads = threads or int(os.environ.get("OMP_NUM_THREADS", 0)) or os.cpu_count() or 1
     cuda = device.startswith("cuda")
     say = print if verbose else (lambda *a, **k: None)
-    official, fast = FastPath.official(), FastPath()
+    official, fast = dict(official=True), dict(official=False)
     variants = [("official-style", official, {}), ("fast", fast, {})]
     if size["chunk"]:
-        variants.append((f"fast, hyp_chunk={size['chunk']}", FastPath(hyp_chunk=size["chunk"]), {}))
+        variants.append((f"fast, hyp_chunk={size['chunk']}", dict(official=False, hyp_chunk=size["chunk"]), {}))
     if cuda:
-        variants.append(("fast, bf16 autocast", FastPath(autocast="bf16"), {}))
+        variants.append(("fast, bf16 autocast", dict(official=False, autocast="bf16"), {}))
     if malloc and not cuda:                                      # like with like: both paths under the same allocator
         variants += [("official-style, glibc tuned", official, GLIBC_TUNED), ("fast, glibc tuned", fast, GLIBC_TUNED)]
         if size["chunk"]:
-            variants.append((f"fast, hyp_chunk={size['chunk']}, glibc tuned", FastPath(hyp_chunk=size["chunk"]),
-                             GLIBC_TUNED))
+            variants.append((f"fast, hyp_chunk={size['chunk']}, glibc tuned",
+                             dict(official=False, hyp_chunk=size["chunk"]), GLIBC_TUNED))
     tmp = Path(tempfile.mkdtemp(prefix="finepose-bench-"))
     rows = []
     for task in ("sample", "train"):
@@ -242,7 +246,7 @@ def run(size_name: str = "tiny", device: str = "cpu", threads: int | None = None
             if task == "train" and "hyp_chunk" in name:
                 continue                                         # chunking is a sampling option
             spec = dict(size=size_name, device=device, threads=threads, task=task, name=name,
-                        fastpath=dataclasses.asdict(fp), out=str(tmp / f"{task}-{len(rows)}.npy"))
+                        path=dict(fp), out=str(tmp / f"{task}-{len(rows)}.npy"))
             say(f"[{task}] {name} ...", flush=True)
             r = _run_worker(spec, env)
             r.update(task=task, name=name, env=env, fp=fp)
@@ -260,24 +264,24 @@ def run(size_name: str = "tiny", device: str = "cpu", threads: int | None = None
     cfg = load_config(size["profile"], size["over"])
     B, H, K, Kr, Fr = size["windows"], size["hyps"], size["steps"], size["steps_run"], cfg.data.frames
     peak_cpu = None if cuda else _run_worker(dict(size=size_name, device=device, threads=threads, task="peak",
-                                                  name="peak", fastpath={}, out=""))["flops"]
+                                                  name="peak", path={}, out=""))["flops"]
     for r in rows:
         fp = r["fp"]
         if r["task"] == "sample":
             per_pass = r["seconds"] / r["passes"]
             r["seconds_per_window"] = per_pass * 2 * K / B          # K steps, 2 passes (flip) per step
             r["windows_per_s"] = 1.0 / r["seconds_per_window"]
-            flops = sampling_flops(cfg, Fr, B, H, Kr, True, fp)["total"]
+            flops = sampling_flops(cfg, Fr, B, H, Kr, True, fp["official"])["total"]
         else:
             r["windows_per_s"] = size["train_batch"] / r["seconds"]
-            fwd = denoiser_flops(cfg, Fr, size["train_batch"], 1, fp)
+            fwd = denoiser_flops(cfg, Fr, size["train_batch"], 1, fp["official"])
             # backward ~ 2x the forward of the trained part; CLIP runs without gradient (official quirk)
             flops = 3 * fwd["total"] - 2 * fwd["clip"]
         r["gflop"] = flops / 1e9
         r["achieved_gflops"] = flops / r["seconds"] / 1e9
         if cuda:
             import torch
-            prec = "bf16" if fp.autocast else ("tf32" if torch.backends.cuda.matmul.allow_tf32 else "fp32")
+            prec = "bf16" if fp.get("autocast") else ("tf32" if torch.backends.cuda.matmul.allow_tf32 else "fp32")
             pk = nominal_peak_tflops(torch.cuda.get_device_name(0), prec)
             r["peak_basis"] = f"nominal {prec} peak {pk} TFLOP/s" if pk else "unknown device: no nominal peak"
             r["fraction_of_peak"] = r["achieved_gflops"] / (pk * 1e3) if pk else None
@@ -397,9 +401,10 @@ def _write(result: dict, out_dir: Path):
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_dir / f"{stem}.csv", "\n".join(lines) + "\n")
     md = [f"# FinePOSE benchmark: {stem}", "",
-          "Official-style computation (`FastPath.official()`: prompt re-encoded in every backbone call, eager "
-          "attention, copies, whole-tensor PTS, per-sample training noise) against the kit's fast path, same model "
-          "and weights, measured by `benchmarks/run.py` in one run, each measurement in a fresh process.", "",
+          "Official-style computation (`finepose.official.to_official`: prompt re-encoded in every backbone call, "
+          "eager attention, copies, whole-tensor PTS, per-sample training noise) against the kit's fast path, "
+          "same model and weights, measured by `benchmarks/run.py` in one run, each measurement in a fresh "
+          "process.", "",
           "| setting | value |", "|---|---|"]
     md += [f"| {k} | {v} |" for k, v in info.items()]
     md += ["", format_table(result), "",

@@ -12,13 +12,18 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from .reference import DIFFUSION_BUFFER_KEYS
-
 # %% auto #0
-__all__ = ['COSINE_S', 'MAX_BETA', 'cosine_betas', 'make_schedule', 'Float64BufferMixin', 'register_schedule', 'q_sample',
-           'ddim_time_pairs', 'ddim_coefficients', 'predict_eps_from_x0', 'ddim_update']
+__all__ = ['DIFFUSION_BUFFER_KEYS', 'COSINE_S', 'MAX_BETA', 'cosine_betas', 'make_schedule', 'Float64BufferMixin',
+           'register_schedule', 'q_sample', 'ddim_time_pairs', 'ddim_coefficients', 'predict_eps_from_x0',
+           'ddim_update']
 
 # %% ../nbs/10_diffusion.ipynb #9c407f73
+DIFFUSION_BUFFER_KEYS = (
+    "betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod",
+    "log_one_minus_alphas_cumprod", "sqrt_recip_alphas_cumprod", "sqrt_recipm1_alphas_cumprod",
+    "posterior_variance", "posterior_log_variance_clipped", "posterior_mean_coef1", "posterior_mean_coef2")
+"The 12 float64 schedule buffers of the official diffusion wrapper, in registration (state_dict) order."
+
 COSINE_S = 0.008
 "Offset s of the cosine schedule."
 MAX_BETA = 0.999

@@ -26,9 +26,9 @@ from .fpp import pretext_ids, word_ids
 from .io import DataError, atomic_write_json, atomic_write_text
 from .model import FinePOSE
 from .prepare import load_prepared
-from .metrics import (AGGREGATIONS, H36M_ACTIONS, ActionErrorTable, action_word, batch_metrics,
-                              chunk_frame_index, frame_weights, privileged_info, privileged_note, reproject_hypotheses)
-from .skeleton import H36M_LEFT, H36M_RIGHT, flip_pose
+from .metrics import (AGGREGATIONS, ActionErrorTable, batch_metrics, chunk_frame_index, frame_weights,
+                              privileged_info, privileged_note, reproject_hypotheses)
+from .skeleton import H36M_ACTIONS, H36M_LEFT, H36M_RIGHT, action_word, flip_pose
 
 # %% auto #0
 __all__ = ['GENERIC_WORD', 'PRIVILEGED_ROW', 'ARCH_KEYS', 'ARCH_FREE_KEYS', 'Windows', 'eval_windows', 'group_by_action',

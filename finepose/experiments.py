@@ -289,7 +289,7 @@ def derangement(words, seed: int = 0) -> dict[str, str]:
 
 def shuffled_prompt(words, seed: int = 0) -> Callable:
     "A prompt callable for `evaluate_h36m`: sequence -> another action's word (`derangement` of `words`)."
-    from finepose.metrics import action_word
+    from finepose.skeleton import action_word
     perm = derangement(words, seed)
     def prompt(seq):
         w = action_word(seq.action)

@@ -15,9 +15,10 @@ import numpy as np
 from .cameras import CAMERA_ORDER
 from .config import short_repr
 from .io import DataError, array_hash, atomic_savez, atomic_write_bytes, load_npz, require_zip
+from .skeleton import H36M_ACTIONS  # the one list of the 15 actions
 
 # %% auto #0
-__all__ = ['H36M_SUBJECTS', 'H36M_CAMERA_IDS', 'H36M_ACTIONS', 'ACTION_RENAMES', 'H36M_METADATA', 'MPII_METADATA', 'MM_THRESHOLD',
+__all__ = ['H36M_SUBJECTS', 'H36M_CAMERA_IDS', 'ACTION_RENAMES', 'H36M_METADATA', 'MPII_METADATA', 'MM_THRESHOLD',
            'MIN_POSE_EXTENT', 'MPII_JOINTS', 'MPII_TO_H36M', 'DHP_TEST_SEQUENCES', 'DHP_IMAGE_SIZE', 'DHP_TRAIN_SIZE',
            'DHP_VALID_FRAMES', 'canonical_action', 'dropped_take', 'npz_keys', 'load_npz_object', 'body_extent',
            'looks_like_mm', 'check_degenerate', 'dataset_report', 'check_positions_3d', 'check_metadata',
@@ -34,9 +35,6 @@ H36M_SUBJECTS = ("S1", "S5", "S6", "S7", "S8", "S9", "S11")
 "Subjects with mocap, in the order VideoPose3D writes them."
 H36M_CAMERA_IDS = tuple(CAMERA_ORDER)
 "Camera ids in the fixed order of every 2D list (index 0..3): `54138969, 55011271, 58860488, 60457274`."
-H36M_ACTIONS = ("Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing", "Purchases",
-                "Sitting", "SittingDown", "Smoking", "Waiting", "WalkDog", "Walking", "WalkTogether")
-"The 15 canonical VideoPose3D action names (each also appears with a take suffix such as `' 1'` or `' 2'`)."
 ACTION_RENAMES = {"TakingPhoto": "Photo", "WalkingDog": "WalkDog"}
 "Raw Human3.6M names that VideoPose3D renames."
 H36M_METADATA = {"num_joints": 17, "keypoints_symmetry": [[4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]]}
@@ -561,7 +559,7 @@ DHP_IMAGE_SIZE = {"TS1": (2048, 2048), "TS2": (2048, 2048), "TS3": (2048, 2048),
 DHP_TRAIN_SIZE = (2048, 2048)
 "(width, height) of the training videos."
 DHP_VALID_FRAMES = {"TS1": 603, "TS2": 540, "TS3": 506, "TS4": 558, "TS5": 276, "TS6": 392}
-"Valid (scored) frames per test sequence, as used by the official evaluation (spec §7.1)."
+"Valid (scored) frames per test sequence, as used by the official evaluation (the processed `data_test_3dhp_ori.npz` of the official README, read by `main_3dhp.py`)."
 
 def dhp_image_size(seq: str) -> tuple[int, int]:
     "(width, height) of a 3DHP sequence: `TS1..TS6` from `DHP_IMAGE_SIZE`, training sequences 2048 x 2048."

@@ -42,20 +42,13 @@ def _ungroup_rows(x: torch.Tensor, quirk: str) -> torch.Tensor:
         x = x.transpose(0, 1)
     return x.reshape(-1, *x.shape[2:])
 
-def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float | None = None, sdpa: bool = True,
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float | None = None,
               dropout_p: float = 0.0) -> torch.Tensor:
-    """softmax(q kᵀ · scale) v over the last two axes: q (..., L, d), k and v (..., N, d) -> (..., L, d).
-    `sdpa=True`: PyTorch's fused `scaled_dot_product_attention`; `sdpa=False`: the eager form of the official
-    code, with the (..., L, N) attention matrix materialised. `scale` defaults to d^-1/2."""
+    """softmax(q kᵀ · scale) v over the last two axes: q (..., L, d), k and v (..., N, d) -> (..., L, d), through
+    PyTorch's `scaled_dot_product_attention` (a fused kernel where the device has one). `scale` defaults to d^-1/2."""
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
         raise ValueError(f"attention: q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)} do not fit")
-    if sdpa:
-        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, scale=scale)
-    scale = q.shape[-1] ** -0.5 if scale is None else scale
-    a = ((q @ k.transpose(-2, -1)) * scale).softmax(dim=-1)
-    if dropout_p > 0:
-        a = F.dropout(a, dropout_p)
-    return a @ v
+    return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, scale=scale)
 
 # %% ../nbs/13_fpc_pts.ipynb #088c3b77
 class TimestepStylization(nn.Module):
@@ -69,19 +62,11 @@ class TimestepStylization(nn.Module):
         nn.init.zeros_(self.out_layers[2].bias)
 
     def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
-        """`h`: (R, F, D) state, `emb`: (G, E) embeddings with R % G == 0 (rows r*R/G ... belong to emb[r]), or the
-        official full embedding tensor (3-D, R·F·E elements, reinterpreted as (R, F, E)). Returns (R, F, D)."""
-        if h.dim() != 3 or emb.dim() not in (2, 3):
+        "`h`: (R, F, D) state, `emb`: (G, E) embeddings with R % G == 0 (rows r*R/G ... belong to emb[r]) -> (R, F, D)."
+        if h.dim() != 3 or emb.dim() != 2:
             raise ValueError(f"TimestepStylization: expected h (R, F, D) and emb (G, E), got {tuple(h.shape)} "
                              f"and {tuple(emb.shape)}")
         R, Fr, D = h.shape
-        if emb.dim() == 3:                                            # official: emb_layers over the whole tensor
-            if emb.numel() != R * Fr * emb.shape[-1]:
-                raise ValueError(f"TimestepStylization: a full embedding tensor {tuple(emb.shape)} must hold "
-                                 f"R·F = {R}·{Fr} rows to be read as (R, F, E)")
-            emb = self.emb_layers(emb.reshape(R, Fr, emb.shape[-1]))[:, 0]  # (R, 2D), element 0 of each row
-            scale, shift = emb.chunk(2, dim=-1)
-            return self.out_layers(self.norm(h) * (1 + scale[:, None]) + shift[:, None])
         G = emb.shape[0]
         if G == 0 or R % G:
             raise ValueError(f"TimestepStylization: {R} rows of h cannot be split over {G} embedding rows")
@@ -99,7 +84,6 @@ class PromptPoseCrossAttention(nn.Module):
         if latent_dim % num_heads:
             raise ValueError(f"latent_dim={latent_dim} is not divisible by num_heads={num_heads}")
         self.num_heads, self.quirk, self.use_pts = num_heads, _check_quirk(quirk), use_pts
-        self.sdpa, self.broadcast = True, True                        # fast path (see the table above)
         self.norm = nn.LayerNorm(latent_dim)
         self.text_norm = nn.LayerNorm(text_latent_dim)
         self.query = nn.Linear(latent_dim, latent_dim)
@@ -122,23 +106,16 @@ class PromptPoseCrossAttention(nn.Module):
         p = self.dropout.p if self.training else 0.0
         t = self.text_norm(text)
         k, v = self.key(t), self.value(t)                             # (B, N, D)
-        if not self.broadcast:                                        # official: keys/values tiled to R rows
-            rows = text_rows(R, B, self.quirk).to(x.device)
-            q = self.query(self.norm(x)).reshape(R, Fr, nh, hd).transpose(1, 2)             # (R, nh, F, hd)
-            k, v = (a[rows].reshape(R, N, nh, hd).transpose(1, 2) for a in (k, v))         # (R, nh, N, hd)
-            y = attention(q, k, v, sdpa=self.sdpa, dropout_p=p)                            # (R, nh, F, hd)
-            return y.transpose(1, 2).reshape(R, Fr, D)
         q = _group_rows(self.query(self.norm(x)), B, self.quirk)      # (B, R/B, F, D)
         m = q.shape[1]
         q = q.reshape(B, m * Fr, nh, hd).transpose(1, 2)             # (B, nh, m*F, hd)
         k, v = (a.reshape(B, N, nh, hd).transpose(1, 2) for a in (k, v))                   # (B, nh, N, hd)
-        y = attention(q, k, v, sdpa=self.sdpa, dropout_p=p)          # (B, nh, m*F, hd)
+        y = attention(q, k, v, dropout_p=p)                          # (B, nh, m*F, hd)
         y = y.transpose(1, 2).reshape(B, m, Fr, D)
         return _ungroup_rows(y, self.quirk)
 
     def forward(self, x: torch.Tensor, text: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         """`x`: (R, F, D) temporal-layout state, `text`: (B, N, Dt) prompt tokens, `emb`: (G, E) one embedding per
-        sample (or sample·hypothesis), R % G == 0, or the official full embedding tensor (see
-        `TimestepStylization`). Returns (R, F, D) = x + PTS(attention, emb)."""
+        sample (or sample·hypothesis), R % G == 0. Returns (R, F, D) = x + PTS(attention, emb)."""
         y = self.attend(x, text)
         return x + (self.proj_out(y, emb) if self.use_pts else y)

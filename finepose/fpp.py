@@ -12,7 +12,7 @@ from torch import nn
 
 from .clip import EOT, CLIPTextTransformer, load_clip_text_weights, tokenize
 from .config import PRETEXT, ModelConfig
-from .prepare import action_word  # the one rule for action keys, re-exported here
+from .skeleton import action_word
 
 # %% auto #0
 __all__ = ['SEGMENTS', 'TOKEN_SLOTS', 'FPP_PREFIXES', 'word_ids', 'pretext_ids', 'PromptEncoder', 'prompt_state_dict',

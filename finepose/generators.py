@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .prepare import Sequence, action_word  # noqa: F401  (action_word is re-exported)
+from .prepare import Sequence
 from .skeleton import H36M_LEFT, H36M_RIGHT
 
 # %% auto #0

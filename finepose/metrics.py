@@ -14,12 +14,12 @@ import pandas as pd
 import torch
 
 from .generators import eval_chunk_index
-from .prepare import action_word  # the one rule for action keys, re-exported here
+from .skeleton import H36M_ACTIONS, action_word
 
 # %% auto #0
-__all__ = ['AGGREGATIONS', 'H36M_ACTIONS', 'PRIVILEGED', 'GT_ACTION_LABEL', 'mpjpe', 'mpjpe_loss', 'procrustes_align',
-           'p_mpjpe_errors', 'p_mpjpe', 'hypothesis_errors', 'reprojection_errors', 'j_best_errors', 'p_best_errors',
-           'j_agg_errors', 'mean_pose_errors', 'batch_mean', 'aligned_hypothesis_errors', 'aligned_mean_pose_errors',
+__all__ = ['AGGREGATIONS', 'PRIVILEGED', 'GT_ACTION_LABEL', 'mpjpe', 'procrustes_align', 'p_mpjpe_errors', 'p_mpjpe',
+           'hypothesis_errors', 'reprojection_errors', 'j_best_errors', 'p_best_errors', 'j_agg_errors',
+           'mean_pose_errors', 'batch_mean', 'aligned_hypothesis_errors', 'aligned_mean_pose_errors',
            'aggregation_errors', 'batch_metrics', 'mpjpe_j_best', 'mpjpe_p_best', 'mpjpe_p_agg', 'mpjpe_j_agg',
            'p_mpjpe_j_best', 'p_mpjpe_p_best', 'p_mpjpe_p_agg', 'p_mpjpe_j_agg', 'reproject_hypotheses', 'FixtureRow',
            'check_metric_fixture', 'privileged_info', 'privileged_note', 'chunk_frame_index', 'frame_weights',
@@ -63,10 +63,6 @@ def mpjpe(pred, target) -> torch.Tensor:
         raise ValueError(f"mpjpe: pred {tuple(pred.shape)} and target {tuple(target.shape)} must have the same "
                          "shape (..., J, 3)")
     return torch.linalg.vector_norm(pred - target, dim=-1).mean()
-
-def mpjpe_loss(pred, target) -> torch.Tensor:
-    "Training loss of the official code: `mpjpe` over all joints incl. the root, (B,F,J,3) inputs in metres."
-    return mpjpe(pred, target)
 
 # %% ../nbs/20_metrics.ipynb #c85e99a2
 def procrustes_align(pred, target) -> np.ndarray:
@@ -322,10 +318,6 @@ def check_metric_fixture(fixture_dir, tolerance: float = 1e-5) -> list[FixtureRo
     return rows
 
 # %% ../nbs/20_metrics.ipynb #a1b12ead
-H36M_ACTIONS = ("Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing", "Purchases",
-                "Sitting", "SittingDown", "Smoking", "Waiting", "WalkDog", "Walking", "WalkTogether")
-"The 15 action groups of the Human3.6M test set (action words of the VideoPose3D keys)."
-
 PRIVILEGED = {
     "J-Best": ["ground-truth 3D pose (oracle selection per joint)"],
     "P-Best": ["ground-truth 3D pose (oracle selection per step)"],

@@ -45,12 +45,11 @@ class Attention(nn.Module):
         self.scale = qk_scale or (dim // num_heads) ** -0.5
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
-        self.sdpa = True                                                   # False: official eager softmax
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         N, L, D = x.shape
         q, k, v = self.qkv(x).reshape(N, L, 3, self.num_heads, D // self.num_heads).permute(2, 0, 3, 1, 4)
-        y = attention(q, k, v, scale=self.scale, sdpa=self.sdpa)           # (N, heads, L, d_h)
+        y = attention(q, k, v, scale=self.scale)                           # (N, heads, L, d_h)
         return self.proj(y.transpose(1, 2).reshape(N, L, D))
 
 class Mlp(nn.Module):
@@ -114,7 +113,6 @@ class FinePOSEBackbone(PromptEncoder):
         D, L = cfg.embed_dim, cfg.depth
         self.cfg, self.num_frame, self.num_joints, self.in_chans = cfg, num_frame, num_joints, in_chans
         self.use_fpp, self.use_fpc, self.use_pts = cfg.use_fpp, cfg.use_fpc, cfg.use_pts
-        self.broadcast = True                                                # False: official copies (see above)
         self.Spatial_pos_embed = nn.Parameter(torch.zeros(1, num_joints, D))
         self.Temporal_pos_embed = nn.Parameter(torch.zeros(1, num_frame, D))
         self.Spatial_patch_to_embedding = nn.Linear(in_chans + 3, D)
@@ -149,16 +147,6 @@ class FinePOSEBackbone(PromptEncoder):
         if tuple(t.shape) != (B,):
             raise ValueError(f"t: expected one timestep per sample, shape ({B},), got {tuple(t.shape)}")
 
-    def configure_paths(self, sdpa: bool = True, broadcast: bool = True) -> "FinePOSEBackbone":
-        "Fast (`True`) or official-style (`False`) attention kernels and embedding broadcasts, for every block."
-        self.broadcast = bool(broadcast)
-        for m in self.modules():
-            if isinstance(m, (Attention, PromptPoseCrossAttention)):
-                m.sdpa = bool(sdpa)
-            if isinstance(m, PromptPoseCrossAttention):
-                m.broadcast = bool(broadcast)
-        return self
-
     def prompt_features(self, text=None, pretext=None, text_feats=None):
         "(g (B, D), U (B, 77, D)) from `text_feats` when given, else from `encode_text(text, pretext)`."
         if text_feats is not None:
@@ -167,6 +155,23 @@ class FinePOSEBackbone(PromptEncoder):
             raise ValueError("FinePOSEBackbone: pass `text` (B, 77) and `pretext` (B, 6, 77) or `text_feats=(g, U)`")
         return self.encode_text(text, pretext)
 
+    def embed(self, x2d: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, g) -> tuple[torch.Tensor, torch.Tensor]:
+        """Input embedding: z (n·F, J, D) in the spatial layout, and e (n, D), one embedding row per sample·hypothesis
+        (e = MLP(t) + g, repeated per hypothesis), added to every token by broadcasting."""
+        B, Fr, J = x2d.shape[:3]
+        H = x_t.shape[1] if x_t.dim() == 5 else 1
+        n = B * H
+        x2 = x2d if x_t.dim() == 4 else x2d[:, None].expand(B, H, Fr, J, x2d.shape[-1])   # a view, no copy
+        z = self.Spatial_patch_to_embedding(torch.cat([x2, x_t], dim=-1)).reshape(n * Fr, J, -1)
+        z = z + self.Spatial_pos_embed
+        e = self.time_mlp(t)
+        if self.use_fpp:
+            e = e + g
+        e = e.repeat_interleave(H, dim=0) if H > 1 else e                  # (n, D)
+        D = e.shape[-1]
+        z = (z.reshape(n, Fr * J, D) + e[:, None]).reshape(n * Fr, J, D)
+        return self.pos_drop(z), e
+
     def forward(self, x2d: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, text=None, pretext=None,
                 text_feats=None) -> torch.Tensor:
         """`x2d` (B, F, J, 2), `x_t` (B, F, J, 3) or (B, H, F, J, 3), `t` (B,) integer timesteps, prompt ids
@@ -174,33 +179,15 @@ class FinePOSEBackbone(PromptEncoder):
         Returns the x0 prediction, shaped like `x_t`."""
         self._check_inputs(x2d, x_t, t)
         B, Fr, J = x2d.shape[:3]
-        H = x_t.shape[1] if x_t.dim() == 5 else 1
-        n = B * H                                                            # B* of the spec
+        n = B * (x_t.shape[1] if x_t.dim() == 5 else 1)                     # B* = B or B·H rows of samples
         g = U = None
         if self.use_fpp or self.use_fpc:
             g, U = self.prompt_features(text, pretext, text_feats)
             if g.shape[0] != B or U.shape[0] != B:
                 raise ValueError(f"prompt features for {g.shape[0]} / {U.shape[0]} samples, batch is {B}")
-        # 1. input embedding, spatial layout (n·F, J, D)
-        if x_t.dim() == 4:
-            x2 = x2d
-        elif self.broadcast:
-            x2 = x2d[:, None].expand(B, H, Fr, J, x2d.shape[-1])           # a view
-        else:
-            x2 = x2d[:, None].repeat(1, H, 1, 1, 1)                          # official: a copy per hypothesis
-        z = self.Spatial_patch_to_embedding(torch.cat([x2, x_t], dim=-1)).reshape(n * Fr, J, -1)
-        z = z + self.Spatial_pos_embed
-        e = self.time_mlp(t)
-        if self.use_fpp:
-            e = e + g
-        e = e.repeat_interleave(H, dim=0) if H > 1 else e                  # (n, D), one row per sample·hypothesis
-        D = e.shape[-1]
-        if self.broadcast:
-            z = (z.reshape(n, Fr * J, D) + e[:, None]).reshape(n * Fr, J, D)
-        else:                                                              # official: E materialised, (n·F, J, D)
-            e = e[:, None, None, :].repeat(1, Fr, J, 1).reshape(n * Fr, J, D)
-            z = z + e
-        z = self.pos_drop(z)
+        # 1. input embedding, spatial layout (n·F, J, D), and the embedding rows e handed to PTS
+        z, e = self.embed(x2d, x_t, t, g)
+        D = z.shape[-1]
         # 2. first spatial block, FPC + PTS, first temporal block
         z = self.Spatial_norm(self.STEblocks[0](z))
         z = _rows_spatial_to_temporal(z, n, Fr, J)

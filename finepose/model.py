@@ -6,8 +6,7 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Callable, Mapping, NamedTuple
 
 import torch
 from fastcore.basics import patch
@@ -17,13 +16,44 @@ from .config import Config
 from .diffusion import (Float64BufferMixin, ddim_coefficients, ddim_time_pairs, ddim_update, predict_eps_from_x0,
                                 q_sample, register_schedule)
 from .mixste import FinePOSEBackbone
-from .metrics import mpjpe_loss
 from .skeleton import DHP_LEFT, DHP_RIGHT, H36M_LEFT, H36M_RIGHT, flip_pose
 
 # %% auto #0
-__all__ = ['TrainOutput', 'FastPath', 'default_fastpath', 'FinePOSE']
+__all__ = ['ddim_sample', 'mpjpe_loss', 'TrainOutput', 'FinePOSE']
 
 # %% ../nbs/15_finepose.ipynb #54ba6c10
+def ddim_sample(denoise: Callable, x2d: torch.Tensor, noise: list, schedule, K: int, scale: float = 1.0,
+                clamp: float = 1.1, eta: float = 1.0, flip: Callable | None = None) -> torch.Tensor:
+    """DDIM sampling of `denoise(x2d, x_in, t)`. `noise` = [x_T, z_1, ..., z_{K-1}], each (B, H, F, J, 3);
+    `schedule` holds the float64 tables (a `FinePOSE` or `make_schedule(T)`); `flip` mirrors a pose or 2D input
+    (None: no flip averaging). Returns the x0 estimate of every step, (B, K, H, F, J, 3)."""
+    abar = schedule["alphas_cumprod"] if isinstance(schedule, Mapping) else schedule.alphas_cumprod
+    pairs = ddim_time_pairs(K, len(abar))
+    coefs = ddim_coefficients(abar, pairs, eta)
+    x, lim, outs = noise[0], clamp * scale, []
+    for k, ((t_now, t_next), coef) in enumerate(zip(pairs, coefs)):
+        t = torch.full((x.shape[0],), t_now, dtype=torch.long, device=x.device)
+        x_in = x.clamp(-lim, lim) / scale                                  # (1) network input
+        x0 = denoise(x2d, x_in, t)                                         # (2) predict x0 ...
+        if flip is not None:
+            x0 = (x0 + flip(denoise(flip(x2d), flip(x_in), t))) / 2        #     ... averaged with the mirror
+        x0 = (x0 * scale).clamp(-lim, lim)
+        outs.append(x0)
+        if t_next < 0:
+            break                                                          # the last step returns x0 itself
+        eps = predict_eps_from_x0(x, t, x0, schedule)                      # (3) the implied noise
+        x = ddim_update(x0, eps, noise[k + 1], coef)                       # (4) DDIM update
+    return torch.stack(outs, dim=1)
+
+# %% ../nbs/15_finepose.ipynb #c56ad305
+def mpjpe_loss(pred: torch.Tensor, y0: torch.Tensor) -> torch.Tensor:
+    """Training loss of the official code: mean Euclidean error of the x0 prediction over all joints (the root
+    included), `pred` and `y0` (B, F, J, 3) in the same units -> 0-d tensor."""
+    if pred.ndim != 4 or pred.shape != y0.shape or pred.shape[-1] != 3:
+        raise ValueError(f"mpjpe_loss: pred {tuple(pred.shape)} and y0 {tuple(y0.shape)} must both be (B,F,J,3)")
+    return torch.linalg.vector_norm(pred - y0, dim=-1).mean()
+
+# %% ../nbs/15_finepose.ipynb #11300ca0
 class TrainOutput(NamedTuple):
     "What `FinePOSE.forward_train` returns."
     pred: torch.Tensor      # (B, F, J, 3) raw backbone prediction of x0 (data units)
@@ -31,44 +61,7 @@ class TrainOutput(NamedTuple):
     noise: torch.Tensor     # (B, F, J, 3) the epsilon used
     x_t: torch.Tensor       # (B, F, J, 3) the noisy input the backbone saw
 
-@dataclass(frozen=True)
-class FastPath:
-    "How a `FinePOSE` model computes its numbers (see the table above); the default is the kit's fast path."
-    text_cache: bool = True
-    sdpa: bool = True
-    broadcast: bool = True
-    batched_noise: bool = True
-    hyp_chunk: int | None = None
-    autocast: str | None = None
-
-    def __post_init__(self):
-        if self.hyp_chunk is not None and (not isinstance(self.hyp_chunk, int) or self.hyp_chunk < 1):
-            raise ValueError(f"FastPath.hyp_chunk must be None or a positive int, got {self.hyp_chunk!r}")
-        if self.autocast not in (None, "bf16", "fp16"):
-            raise ValueError(f"FastPath.autocast must be None, 'bf16' or 'fp16', got {self.autocast!r}")
-
-    @classmethod
-    def official(cls) -> "FastPath":
-        "The official code's computation: no text cache, eager attention, copies, per-sample noise, float32."
-        return cls(text_cache=False, sdpa=False, broadcast=False, batched_noise=False)
-
-    @property
-    def amp_dtype(self) -> torch.dtype | None:
-        return {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}[self.autocast]
-
-_DEFAULT_FASTPATH = [FastPath()]
-
-@contextlib.contextmanager
-def default_fastpath(fp: FastPath):
-    "Models built inside the block start with `fp` (e.g. to run code that builds its own models official-style)."
-    if not isinstance(fp, FastPath):
-        raise TypeError(f"default_fastpath needs a FastPath, got {type(fp).__name__}")
-    _DEFAULT_FASTPATH.append(fp)
-    try:
-        yield fp
-    finally:
-        _DEFAULT_FASTPATH.pop()
-
+# %% ../nbs/15_finepose.ipynb #97710243
 class FinePOSE(Float64BufferMixin, nn.Module):
     "Diffusion wrapper: 12 float64 schedule buffers + `pose_estimator`; training forward and DDIM sampler."
     def __init__(self, cfg: Config, is_train: bool = False):
@@ -78,83 +71,52 @@ class FinePOSE(Float64BufferMixin, nn.Module):
         self.num_timesteps, self.scale, self.clamp, self.eta = d.timesteps, float(d.scale), float(d.clamp), float(d.eta)
         register_schedule(self, d.timesteps)
         self.pose_estimator = FinePOSEBackbone.from_config(cfg, is_train=is_train)
-        self.num_proposals, self.sampling_timesteps = cfg.eval.num_proposals, cfg.eval.sampling_timesteps
         dhp = cfg.model.variant == "3dhp"
         self.joints_left, self.joints_right = (DHP_LEFT, DHP_RIGHT) if dhp else (H36M_LEFT, H36M_RIGHT)
         self.data_unit = 1000.0 if dhp else 1.0
-        self.fastpath = _DEFAULT_FASTPATH[-1]
-
-    @property
-    def fastpath(self) -> FastPath:
-        "The computation switches (a `FastPath`); setting it reconfigures every block of the backbone."
-        return self._fastpath
-
-    @fastpath.setter
-    def fastpath(self, fp: FastPath):
-        if not isinstance(fp, FastPath):
-            raise TypeError(f"fastpath must be a finepose.model.FastPath, got {type(fp).__name__}")
-        self._fastpath = fp
-        self.pose_estimator.configure_paths(sdpa=fp.sdpa, broadcast=fp.broadcast)
 
     @property
     def device(self) -> torch.device:
         return self.pose_estimator.Spatial_pos_embed.device
 
-    def _prompt(self, text, pretext):
-        """Prompt features (g, U) for the batch, each distinct prompt encoded once; None when no block uses them
-        or when the text cache is off (the backbone then encodes the ids inside every call, as the official code)."""
+    def prompt_features(self, text, pretext):
+        "Prompt features (g, U) of the batch, each distinct prompt encoded once; None when no block uses them."
         pe = self.pose_estimator
         if not (pe.use_fpp or pe.use_fpc):
             return None
         if text is None and self.cfg.model.variant != "3dhp":
             raise ValueError("FinePOSE: the Human3.6M variant needs `text` (B, 77) and `pretext` (B, 6, 77) token ids")
-        return pe.encode_text_unique(text, pretext) if self.fastpath.text_cache else None
+        return pe.encode_text_unique(text, pretext)
 
-    def _amp(self, device: torch.device):
-        "Autocast context of the fast path (a no-op in float32)."
-        dt = self.fastpath.amp_dtype
-        return contextlib.nullcontext() if dt is None else torch.autocast(device_type=device.type, dtype=dt)
-
-    def _draw_train(self, y0, t, noise, generator):
-        "t (B,) and noise (B, F, J, 3): one vectorised draw, or the official per-sample loop."
+    def draw_train_noise(self, y0, t=None, noise=None, generator=None):
+        "t (B,) and noise (B, F, J, 3) for a training batch: those given, the others drawn in one vectorised call."
         B, dev = y0.shape[0], y0.device
-        if self.fastpath.batched_noise:
-            if t is None:
-                t = torch.randint(0, self.num_timesteps, (B,), generator=generator, device=dev)
-            if noise is None:
-                noise = torch.randn(y0.shape, generator=generator, device=dev, dtype=y0.dtype)
-            return t, noise
-        ts, zs = [], []
-        for _ in range(B):                                              # official: one sample at a time
-            if t is None:
-                ts.append(torch.randint(0, self.num_timesteps, (1,), generator=generator, device=dev))
-            if noise is None:
-                zs.append(torch.randn(y0.shape[1:], generator=generator, device=dev, dtype=y0.dtype))
-        return (torch.cat(ts) if t is None else t), (torch.stack(zs) if noise is None else noise)
+        if t is None:
+            t = torch.randint(0, self.num_timesteps, (B,), generator=generator, device=dev)
+        if noise is None:
+            noise = torch.randn(y0.shape, generator=generator, device=dev, dtype=y0.dtype)
+        return t, noise
 
-    def _noisy(self, y0, t, noise):
-        "x_t for the whole batch at once, or sample by sample (official-style); the same float32 values."
-        args = (self.sqrt_alphas_cumprod, self.sqrt_one_minus_alphas_cumprod, self.scale, self.clamp)
-        if self.fastpath.batched_noise:
-            return q_sample(y0, t, noise, *args)
-        return torch.cat([q_sample(y0[b:b + 1], t[b:b + 1], noise[b:b + 1], *args) for b in range(y0.shape[0])])
+    def noisy(self, y0, t, noise):
+        "x_t of the whole batch (the training equation above), float32."
+        return q_sample(y0, t, noise, self.sqrt_alphas_cumprod, self.sqrt_one_minus_alphas_cumprod, self.scale,
+                        self.clamp)
 
     def forward_train(self, x2d: torch.Tensor, y0: torch.Tensor, text=None, pretext=None, t=None, noise=None,
                       generator: torch.Generator | None = None) -> TrainOutput:
         """Noise the ground truth `y0` (B, F, J, 3) at per-sample steps `t` (B,) with `noise` (B, F, J, 3) — both
-        drawn (vectorised, from `generator` if given) when None — and predict it back from `x2d` (B, F, J, 2)."""
+        drawn (from `generator` if given) when None — and predict it back from `x2d` (B, F, J, 2)."""
         if y0.dim() != 4 or y0.shape[-1] != 3:
             raise ValueError(f"y0: expected (B, F, J, 3), got {tuple(y0.shape)}")
         B, dev = y0.shape[0], y0.device
-        t, noise = self._draw_train(y0, t, noise, generator)
+        t, noise = self.draw_train_noise(y0, t, noise, generator)
         t = torch.as_tensor(t, device=dev).long()
         if tuple(t.shape) != (B,) or int(t.min()) < 0 or int(t.max()) >= self.num_timesteps:
             raise ValueError(f"t: expected ({B},) integers in [0, {self.num_timesteps}), got {t.tolist()}")
         if noise.shape != y0.shape:
             raise ValueError(f"noise: expected {tuple(y0.shape)} like y0, got {tuple(noise.shape)}")
-        x_t = self._noisy(y0 / self.data_unit, t, noise)
-        with self._amp(dev):
-            pred = self.pose_estimator(x2d, x_t, t, text, pretext, text_feats=self._prompt(text, pretext))
+        x_t = self.noisy(y0 / self.data_unit, t, noise)
+        pred = self.pose_estimator(x2d, x_t, t, text, pretext, text_feats=self.prompt_features(text, pretext))
         return TrainOutput(pred.float() * self.data_unit, t, noise, x_t)
 
     def forward(self, *args, **kwargs) -> TrainOutput:
@@ -162,11 +124,11 @@ class FinePOSE(Float64BufferMixin, nn.Module):
         return self.forward_train(*args, **kwargs)
 
     def loss(self, x2d, y0, text=None, pretext=None, **kw) -> tuple[torch.Tensor, TrainOutput]:
-        "Training loss of the official code: MPJPE of the x0 prediction over all joints (root included)."
+        "Training loss of the official code (`mpjpe_loss` of the x0 prediction) and the forward's output."
         out = self.forward_train(x2d, y0, text, pretext, **kw)
         return mpjpe_loss(out.pred, y0), out
 
-# %% ../nbs/15_finepose.ipynb #c56ad305
+# %% ../nbs/15_finepose.ipynb #757b6ab0
 def _check_noise(noise, shape, K):
     if len(noise) != K:
         raise ValueError(f"noise: expected a list [x_T, z_0, ..., z_{K - 2}] of {K} tensors, got {len(noise)}")
@@ -179,76 +141,85 @@ def _one_prompt(text, pretext) -> bool:
     same = lambda a: a is None or bool((a == a[:1]).all())
     return same(text) and same(pretext)
 
+def _autocast(device: torch.device, precision: str | None):
+    "Autocast context for `precision` None (float32, a no-op), 'bf16' or 'fp16'."
+    if precision not in (None, "bf16", "fp16"):
+        raise ValueError(f"autocast must be None, 'bf16' or 'fp16', got {precision!r}")
+    if precision is None: return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+
+# %% ../nbs/15_finepose.ipynb #523bf5cd
 @patch
-def _denoise(self: FinePOSE, x2d, x_in, t, text, pretext, feats):
-    """One backbone evaluation of all hypotheses `x_in` (B, H, F, J, 3) -> float32 x0 predictions, in chunks of
-    `fastpath.hyp_chunk` hypotheses where that is exact, under autocast when the fast path asks for it."""
-    pe, hc = self.pose_estimator, self.fastpath.hyp_chunk
-    chunk = hc is not None and x_in.shape[1] > hc and (
+def denoise(self: FinePOSE, x2d, x_in, t, text=None, pretext=None, feats=None, hyp_chunk=None, autocast=None):
+    """One backbone evaluation of all hypotheses `x_in` (B, H, F, J, 3) -> float32 x0 predictions; in chunks of
+    `hyp_chunk` hypotheses where that is exact, under `autocast` precision when asked."""
+    pe = self.pose_estimator
+    if hyp_chunk is not None and (not isinstance(hyp_chunk, int) or hyp_chunk < 1):
+        raise ValueError(f"hyp_chunk must be None or a positive int, got {hyp_chunk!r}")
+    chunk = hyp_chunk is not None and x_in.shape[1] > hyp_chunk and (
         pe.prompt_quirks == "fixed" or not (pe.use_fpp or pe.use_fpc) or _one_prompt(text, pretext))
-    with self._amp(x2d.device):
+    with _autocast(x2d.device, autocast):
         if chunk:
-            p = torch.cat([pe(x2d, xc, t, text, pretext, text_feats=feats).float() for xc in x_in.split(hc, dim=1)], 1)
+            p = torch.cat([pe(x2d, xc, t, text, pretext, text_feats=feats).float()
+                           for xc in x_in.split(hyp_chunk, dim=1)], 1)
         else:
             p = pe(x2d, x_in, t, text, pretext, text_feats=feats)
     return p.float()
 
+# %% ../nbs/15_finepose.ipynb #435e0ff7
 @patch
 @torch.no_grad()
-def sample(self: FinePOSE, x2d, text=None, pretext=None, x2d_flip=None, num_proposals=None,
-            sampling_timesteps=None, flip=True, noise=None, generator=None, return_trace=False, batch_flip=False):
-    """DDIM sampling. `x2d` (B, F, J, 2); returns the x0 estimate of every step, (B, K, H, F, J, 3) in data units
-    (and a trace dict when `return_trace`). `batch_flip`: run the plain and the flipped pass as one backbone call.
-    How the backbone is evaluated (text cache, kernels, chunks, precision) follows `self.fastpath`."""
-    H = num_proposals or self.num_proposals
-    K = sampling_timesteps or self.sampling_timesteps
+def sample(self: FinePOSE, x2d, text=None, pretext=None, x2d_flip=None, num_proposals=None, sampling_timesteps=None,
+           flip=True, noise=None, generator=None, return_trace=False, batch_flip=False, hyp_chunk=None, autocast=None):
+    """DDIM sampling of H = `num_proposals` hypotheses in K = `sampling_timesteps` steps (default: `cfg.eval`).
+    `x2d` (B, F, J, 2); returns the x0 estimate of every step, (B, K, H, F, J, 3) in data units (and a trace dict
+    when `return_trace`). `batch_flip`: the plain and the mirrored pass as one backbone call."""
+    H = self.cfg.eval.num_proposals if num_proposals is None else num_proposals
+    K = self.cfg.eval.sampling_timesteps if sampling_timesteps is None else sampling_timesteps
     if x2d.dim() != 4:
         raise ValueError(f"x2d: expected (B, F, J, 2), got {tuple(x2d.shape)}")
     B, Fr, J, _ = x2d.shape
-    shape = (B, H, Fr, J, 3)
-    dev, s, cl = x2d.device, self.scale, self.clamp * self.scale
+    shape, dev = (B, H, Fr, J, 3), x2d.device
+    mirror = lambda p: flip_pose(p, self.joints_left, self.joints_right)
     if flip and x2d_flip is None:
-        x2d_flip = flip_pose(x2d, self.joints_left, self.joints_right)
+        x2d_flip = mirror(x2d)
     if flip and x2d_flip.shape != x2d.shape:
         raise ValueError(f"x2d_flip: expected {tuple(x2d.shape)} like x2d, got {tuple(x2d_flip.shape)}")
-    pairs = ddim_time_pairs(K, self.num_timesteps)
-    coefs = ddim_coefficients(self.alphas_cumprod, pairs, self.eta)
     if noise is not None:
         _check_noise(noise, shape, K)
-        draws = [z.to(dev, torch.float32) for z in noise]
-    else:
-        draws = [torch.randn(shape, generator=generator, device=dev)]
-    feats = self._prompt(text, pretext)
-    feats2 = None if feats is None else tuple(torch.cat([f, f]) for f in feats)     # prompts of the stacked pass
-    cat2 = lambda a: None if a is None else torch.cat([a, a])
-    flp = lambda p: flip_pose(p, self.joints_left, self.joints_right)
-    x = draws[0]
-    outs, trace = [], dict(ev_x=[], ev_net_out=[], ev_pred_noise=[], ev_t=[])
-    for k, ((tc, tn), cf) in enumerate(zip(pairs, coefs)):
-        t = torch.full((B,), tc, device=dev, dtype=torch.long)
-        x_in = x.clamp(-cl, cl) / s
+        noise = [z.to(dev, torch.float32) for z in noise]
+    else:                                                              # drawn as needed: x_T now, z_k at each update
+        noise = [torch.randn(shape, generator=generator, device=dev)]
+    feats = self.prompt_features(text, pretext)
+    twice = lambda a: None if a is None else torch.cat([a, a])          # inputs of the stacked plain + mirror pass
+    run = lambda X, xi, t, txt, pre, f: self.denoise(X, xi, t, txt, pre, f, hyp_chunk, autocast)
+    trace = dict(ev_x=[], ev_net_out=[], ev_pred_noise=[], ev_t=[])
+
+    def denoise_pair(X, x_in, t):                                      # the network calls of one step
         if flip and batch_flip:
-            p, pf = self._denoise(torch.cat([x2d, x2d_flip]), torch.cat([x_in, flp(x_in)]), t.repeat(2), cat2(text),
-                                  cat2(pretext), feats2).split(B)
+            feats2 = None if feats is None else tuple(map(twice, feats))
+            p, pf = run(torch.cat([X, x2d_flip]), torch.cat([x_in, mirror(x_in)]), t.repeat(2), twice(text),
+                        twice(pretext), feats2).split(B)
         else:
-            p = self._denoise(x2d, x_in, t, text, pretext, feats)
-            pf = self._denoise(x2d_flip, flp(x_in), t, text, pretext, feats) if flip else None
-        if flip:
-            x0 = ((p + flp(pf)) / 2 * s).clamp(-cl, cl)
-        else:
-            x0 = (p * s).clamp(-cl, cl)
-        eps = predict_eps_from_x0(x, t, x0, self)                        # from the unclamped x, float64 -> float32
+            p = run(X, x_in, t, text, pretext, feats)
+            pf = run(x2d_flip, mirror(x_in), t, text, pretext, feats) if flip else torch.full_like(p, float("nan"))
+        if return_trace: trace["ev_net_out"].append(torch.stack([p, pf])); trace["ev_t"].append(t)
+        return (p + mirror(pf)) / 2 if flip else p
+
+    pairs = ddim_time_pairs(K, self.num_timesteps)
+    coefs = ddim_coefficients(self.alphas_cumprod, pairs, self.eta)
+    x, lim, outs = noise[0], self.clamp * self.scale, []
+    for k, ((t_now, t_next), coef) in enumerate(zip(pairs, coefs)):   # the loop of `ddim_sample`, step for step
+        t = torch.full((B,), t_now, device=dev, dtype=torch.long)
+        x0 = (denoise_pair(x2d, x.clamp(-lim, lim) / self.scale, t) * self.scale).clamp(-lim, lim)
         outs.append(x0)
-        if return_trace:
-            trace["ev_x"].append(x)
-            trace["ev_net_out"].append(torch.stack([p, pf if flip else torch.full_like(p, float("nan"))]))
-            trace["ev_pred_noise"].append(eps)
-            trace["ev_t"].append(t)
-        if tn < 0:
+        eps = predict_eps_from_x0(x, t, x0, self)                        # from the unclamped x, float64 -> float32
+        if return_trace: trace["ev_x"].append(x); trace["ev_pred_noise"].append(eps)
+        if t_next < 0:
             break
-        if noise is None:
-            draws.append(torch.randn(shape, generator=generator, device=dev))
-        x = ddim_update(x0, eps, draws[k + 1], cf)
+        if len(noise) <= k + 1:
+            noise.append(torch.randn(shape, generator=generator, device=dev))
+        x = ddim_update(x0, eps, noise[k + 1], coef)
     out = torch.stack(outs, dim=1) * self.data_unit
     if return_trace:
         return out, {k: torch.stack(v) for k, v in trace.items()}

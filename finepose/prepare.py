@@ -14,22 +14,14 @@ import numpy as np
 from .cameras import get_camera, load_h36m_cameras, normalize_screen, world_to_camera
 from .formats import read_h36m_2d, read_h36m_3d
 from .io import DataError
-from .skeleton import H36M_LEFT, H36M_RIGHT, select_17
+from .skeleton import H36M_LEFT, H36M_RIGHT, action_word, select_17
 from .synthetic import SYNTHETIC_FILES, ensure_synthetic
 
 # %% auto #0
-__all__ = ['action_word', 'Sequence', 'deterministic_random', 'parse_actions', 'matches', 'frame_window', 'prepare_h36m',
-           'dataset_files', 'load_prepared']
+__all__ = ['Sequence', 'deterministic_random', 'parse_actions', 'matches', 'frame_window', 'prepare_h36m', 'dataset_files',
+           'load_prepared']
 
 # %% ../nbs/06_prepare.ipynb #d7c6142d
-def action_word(key: str) -> str:
-    "The action word of a take key: the text before the first space ('Walking 1' -> 'Walking'). Used for prompts and action groups."
-    if not isinstance(key, str):
-        raise TypeError(f"action_word: expected a string action key, got {type(key).__name__} {key!r}")
-    if not key.strip():
-        raise ValueError(f"action_word: empty action key {key!r}")
-    return key.strip().split(" ")[0]
-
 @dataclass(repr=False)
 class Sequence:
     "One subject × action × camera sequence after preprocessing."

@@ -14,19 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .diffusion import DIFFUSION_BUFFER_KEYS
 from .io import DataError
 
 # %% auto #0
-__all__ = ['DIFFUSION_BUFFER_KEYS', 'weight_category', 'rule_tensor', 'Fixture', 'load_fixture', 'rebuild_weights',
-           'buffer_sha256']
+__all__ = ['weight_category', 'rule_tensor', 'Fixture', 'load_fixture', 'rebuild_weights', 'buffer_sha256']
 
 # %% ../nbs/09_reference.ipynb #35143b1a
-DIFFUSION_BUFFER_KEYS = (
-    "betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod",
-    "log_one_minus_alphas_cumprod", "sqrt_recip_alphas_cumprod", "sqrt_recipm1_alphas_cumprod",
-    "posterior_variance", "posterior_log_variance_clipped", "posterior_mean_coef1", "posterior_mean_coef2")
-"The 12 float64 schedule buffers of the official diffusion wrapper, in registration (state_dict) order."
-
 _SMALL_TABLES = {"Spatial_pos_embed", "Temporal_pos_embed", "positional_embedding", "class_embedding", "logit_scale"}
 
 def weight_category(key: str, shape) -> str:

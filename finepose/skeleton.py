@@ -9,8 +9,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['H36M_JOINTS', 'H36M_PARENTS', 'H36M_LEFT', 'H36M_RIGHT', 'H36M_PARENTS_32', 'H36M_REMOVED_32', 'H36M_KEEP_32',
-           'DHP_JOINTS', 'DHP_PARENTS', 'DHP_LEFT', 'DHP_RIGHT', 'DHP_ROOT', 'H36M_EXAMPLE_POSE', 'select_17',
-           'flip_pose', 'bone_lengths', 'plot_skeleton']
+           'DHP_JOINTS', 'DHP_PARENTS', 'DHP_LEFT', 'DHP_RIGHT', 'DHP_ROOT', 'H36M_ACTIONS', 'H36M_EXAMPLE_POSE',
+           'select_17', 'flip_pose', 'bone_lengths', 'action_word', 'plot_skeleton']
 
 # %% ../nbs/02_skeleton.ipynb #b5dd3f2e
 H36M_JOINTS = ["pelvis", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "spine", "thorax",
@@ -86,6 +86,19 @@ def bone_lengths(pos, parents=H36M_PARENTS):
     par = [parents[j] for j in child]
     d = pos[..., child, :] - pos[..., par, :]
     return (d ** 2).sum(-1) ** 0.5
+
+# %% ../nbs/02_skeleton.ipynb #7ec9d3b2
+H36M_ACTIONS = ("Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing", "Purchases",
+                "Sitting", "SittingDown", "Smoking", "Waiting", "WalkDog", "Walking", "WalkTogether")
+"The 15 Human3.6M action classes with VideoPose3D's names, in the order of the paper's per-action tables."
+
+def action_word(key: str) -> str:
+    "The action word of a take key: the text before the first space ('Walking 1' -> 'Walking'). Used for prompts and action groups."
+    if not isinstance(key, str):
+        raise TypeError(f"action_word: expected a string action key, got {type(key).__name__} {key!r}")
+    if not key.strip():
+        raise ValueError(f"action_word: empty action key {key!r}")
+    return key.strip().split(" ")[0]
 
 # %% ../nbs/02_skeleton.ipynb #0afce501
 def _sides(parents, left, right):

@@ -12,7 +12,7 @@ from scipy.signal import lfilter
 
 from .cameras import image_coordinates, load_h36m_cameras, project_to_2d, world_to_camera
 from .io import atomic_savez, atomic_write_json, sha256_file
-from .skeleton import H36M_KEEP_32, H36M_LEFT, H36M_PARENTS, H36M_RIGHT
+from .skeleton import H36M_ACTIONS, H36M_KEEP_32, H36M_LEFT, H36M_PARENTS, H36M_RIGHT
 
 # %% auto #0
 __all__ = ['SUBJECTS', 'ACTIONS', 'SUBJECT_SCALE', 'FPS', 'SYNTHETIC_LABEL', 'SYNTHETIC_VERSION', 'ANKLE_HEIGHT',
@@ -22,9 +22,8 @@ __all__ = ['SUBJECTS', 'ACTIONS', 'SUBJECT_SCALE', 'FPS', 'SYNTHETIC_LABEL', 'SY
 # %% ../nbs/05_synthetic.ipynb #6def0d18
 SUBJECTS = ["S1", "S5", "S6", "S7", "S8", "S9", "S11"]
 "The seven Human3.6M subjects with motion capture."
-ACTIONS = ["Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing", "Purchases", "Sitting",
-           "SittingDown", "Smoking", "Waiting", "WalkDog", "Walking", "WalkTogether"]
-"The 15 Human3.6M action classes, with VideoPose3D's key names."
+ACTIONS = list(H36M_ACTIONS)
+"The 15 Human3.6M action classes, with VideoPose3D's key names (`finepose.skeleton.H36M_ACTIONS`)."
 SUBJECT_SCALE = dict(S1=0.97, S5=0.93, S6=1.03, S7=0.95, S8=1.00, S9=1.05, S11=1.02)
 "Body-size factor of each synthetic subject (1.0 is a body of about 1.75 m)."
 FPS = 50

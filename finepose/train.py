@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
@@ -27,18 +27,18 @@ from .checkpoint import (CHECKPOINT_FORMAT, RESUME_FREE_KEYS, CheckpointError, c
                                   load_training_checkpoint, save_official_checkpoint, save_training_checkpoint)
 from .config import (Config, ConfigError, check_output_dir, config_hash, get_device, load_config, positive_int,
                              seed_everything, to_dict, to_yaml)
-from .fpp import action_word, pretext_ids, word_ids
+from .fpp import pretext_ids, word_ids
 from .generators import ChunkedGenerator, eval_chunks
 from .io import DataError, array_hash, atomic_write_json, atomic_write_text
-from .metrics import mpjpe
-from .model import FinePOSE
+from .model import FinePOSE, mpjpe_loss
 from .prepare import load_prepared
-from .skeleton import DHP_LEFT, DHP_RIGHT, DHP_ROOT, H36M_LEFT, H36M_RIGHT, flip_pose
+from .skeleton import DHP_LEFT, DHP_RIGHT, DHP_ROOT, H36M_LEFT, H36M_RIGHT, action_word, flip_pose
 
 # %% auto #0
-__all__ = ['SELECTION_NOTES', 'LOG_FIELDS', 'build_optimizer', 'lr_at', 'decay_lr', 'root_zero', 'training_loss', 'backward',
-           'selection_note', 'band_rule_epoch', 'Selector', 'capture_rng', 'restore_rng', 'DistContext',
-           'setup_distributed', 'shard_slice', 'training_split', 'make_generator', 'validate', 'train', 'cli_train']
+__all__ = ['SELECTION_NOTES', 'LOG_FIELDS', 'build_optimizer', 'lr_at', 'decay_lr', 'root_zero', 'backward', 'selection_note',
+           'band_rule_epoch', 'Selector', 'capture_rng', 'restore_rng', 'DistContext', 'setup_distributed',
+           'shard_slice', 'training_split', 'make_generator', 'validate', 'StepInputs', 'prepare_batch',
+           'training_step', 'train', 'cli_train']
 
 # %% ../nbs/22_train.ipynb #d5f43890
 def build_optimizer(model: nn.Module, tcfg) -> torch.optim.AdamW:
@@ -61,12 +61,6 @@ def root_zero(y: torch.Tensor, root: int = 0) -> torch.Tensor:
     "Copy of `y` (..., J, 3) with joint `root` set to 0 (the official training target)."
     y = y.clone(); y[..., root, :] = 0
     return y
-
-def training_loss(pred: torch.Tensor, y0: torch.Tensor) -> torch.Tensor:
-    "MPJPE over all joints of `pred` and `y0` (B,F,J,3), same units as the inputs; 0-d tensor."
-    if pred.ndim != 4 or pred.shape != y0.shape:
-        raise ValueError(f"training_loss: pred {tuple(pred.shape)} and y0 {tuple(y0.shape)} must both be (B,F,J,3)")
-    return mpjpe(pred, y0)
 
 def backward(loss: torch.Tensor, mode: str = "official", value: torch.Tensor | None = None, scaler=None) -> None:
     "Back-propagate `loss`; 'official': the seed gradient is the loss value (`value`, default `loss`), 'plain': 1."
@@ -285,20 +279,55 @@ def _gather(ctx: DistContext, obj) -> list:
 def _state_hash(sd: dict) -> str:
     return array_hash({k: v.detach().cpu().numpy() for k, v in sd.items()})
 
-def train(cfg: Config, resume=None, max_steps: int | None = None, hooks: list[Callable] | None = None,
-          progress: bool = True, sequences=None, test_sequences=None, say=print) -> dict:
-    """Train FinePOSE as `cfg` says; returns a summary dict (also written, without the trained `model` it holds, to
-    `<checkpoint_dir>/summary.json`). `resume`: None, a checkpoint path or 'auto'. `sequences` / `test_sequences`
-    replace the prepared data (lists of `finepose.prepare.Sequence`)."""
-    check_output_dir(cfg.train.checkpoint_dir, "train.checkpoint_dir")            # refuse before any work
-    if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
-        raise ConfigError(f"max_steps must be a positive integer, got {max_steps!r}")
-    ctx = setup_distributed(cfg)
-    try:
-        return _train(cfg, ctx, resume, max_steps, hooks or [], progress, sequences, test_sequences, say)
-    finally:
-        if ctx.owns_group and dist.is_initialized(): dist.destroy_process_group()
+# %% ../nbs/22_train.ipynb #28ba0ab7
+class StepInputs(NamedTuple):
+    "What one optimiser step of one process consumes (its share of the batch, on the device)."
+    x2d: torch.Tensor       # (b, F, J, 2) 2D windows
+    y0: torch.Tensor        # (b, F, J, 3) root-zeroed 3D target
+    text: torch.Tensor | None
+    pretext: torch.Tensor
+    t: torch.Tensor         # (b,) diffusion steps
+    noise: torch.Tensor     # (b, F, J, 3)
+    n_local: int            # windows of this process's share (0: it only joins the gradient exchange)
+    n_total: int            # windows of the whole batch
 
+def prepare_batch(cfg: Config, batch, noise_gen: torch.Generator, ctx: DistContext, device) -> StepInputs:
+    """Draw t and the noise for the *whole* batch (so every process draws the same numbers), keep this process's
+    share, zero the root of the target and tokenise the prompts."""
+    y3d, x2d, keys = batch.y3d, batch.x2d, batch.actions
+    B = len(keys)
+    t_all = torch.randint(0, cfg.diffusion.timesteps, (B,), generator=noise_gen)
+    noise_all = torch.randn((B, *y3d.shape[1:]), generator=noise_gen)
+    sl = shard_slice(B, ctx.rank, ctx.world)
+    n_loc = sl.stop - sl.start
+    idx = sl if n_loc else slice(0, 1)                     # an empty shard still joins the gradient exchange
+    y0 = root_zero(torch.as_tensor(y3d[idx], dtype=torch.float32).to(device), _root(cfg))
+    text, pretext = _prompt_ids(cfg, list(keys[idx]), device)
+    return StepInputs(torch.as_tensor(x2d[idx], dtype=torch.float32).to(device), y0, text, pretext,
+                      t_all[idx].to(device), noise_all[idx].to(device), n_loc, B)
+
+def _global_loss(loss: torch.Tensor, s: StepInputs, ctx: DistContext) -> tuple[torch.Tensor, torch.Tensor]:
+    "(the loss to back-propagate, the whole batch's loss value): the loss itself on one process; under DDP each share weighted."
+    if not ctx.enabled:
+        return loss, loss.detach()
+    tot = (loss.detach() * s.n_local).reshape(1)
+    dist.all_reduce(tot)
+    return loss * (s.n_local * ctx.world / s.n_total), tot[0] / s.n_total
+
+# %% ../nbs/22_train.ipynb #50e386a9
+def training_step(model: nn.Module, optimizer, s: StepInputs, cfg: Config, ctx: DistContext,
+                  autocast=contextlib.nullcontext, scaler=None) -> torch.Tensor:
+    "One optimiser step of the official recipe on the prepared batch `s`; returns the whole batch's loss."
+    optimizer.zero_grad(set_to_none=True)
+    with autocast():
+        out = model(s.x2d, s.y0, s.text, s.pretext, t=s.t, noise=s.noise)   # noise y0 at t, predict it back
+    loss, value = _global_loss(mpjpe_loss(out.pred.float(), s.y0), s, ctx)  # MPJPE of the x0 prediction
+    backward(loss, cfg.train.loss_backward, value=value, scaler=scaler)     # official: seed gradient = loss
+    if scaler is not None: scaler.step(optimizer); scaler.update()
+    else: optimizer.step()
+    return value
+
+# %% ../nbs/22_train.ipynb #592f7cd6
 def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequences, say):
     from tqdm import tqdm
 
@@ -347,7 +376,6 @@ def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequenc
     if main:
         from torch.utils.tensorboard import SummaryWriter
         writer = SummaryWriter(log_dir=str(ckdir / "tensorboard"), purge_step=start_epoch + 1)
-    T, root = cfg.diffusion.timesteps, _root(cfg)
 
     def checkpoint(epoch_done, step_in_epoch, gen_state, rng, sums, elapsed):
         return dict(format=CHECKPOINT_FORMAT, model=model.state_dict(), optimizer=optimizer.state_dict(),
@@ -368,30 +396,9 @@ def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequenc
                    file=sys.stdout, leave=False)
         for step, batch in enumerate(batches):
             if step < skip: continue                       # resumed inside this epoch: already trained on these
-            y3d, x2d, keys = batch.y3d, batch.x2d, batch.actions
-            B = len(keys)
-            t_all = torch.randint(0, T, (B,), generator=noise_gen)
-            noise_all = torch.randn((B, *y3d.shape[1:]), generator=noise_gen)
-            sl = shard_slice(B, ctx.rank, ctx.world)
-            n_loc = sl.stop - sl.start
-            idx = sl if n_loc else slice(0, 1)             # an empty shard still joins the gradient exchange
-            y0 = root_zero(torch.as_tensor(y3d[idx], dtype=torch.float32).to(device), root)
-            x = torch.as_tensor(x2d[idx], dtype=torch.float32).to(device)
-            text, pretext = _prompt_ids(cfg, list(keys[idx]), device)
-            optimizer.zero_grad(set_to_none=True)
-            with autocast():
-                out = stepper(x, y0, text, pretext, t=t_all[idx].to(device), noise=noise_all[idx].to(device))
-            loss = training_loss(out.pred.float(), y0)
-            if ctx.enabled:
-                tot = (loss.detach() * n_loc).reshape(1)
-                dist.all_reduce(tot)
-                value = tot[0] / B                            # the global batch's loss
-                backward(loss * (n_loc * ctx.world / B), tc.loss_backward, value=value, scaler=scaler)
-            else:
-                value = loss.detach()
-                backward(loss, tc.loss_backward, scaler=scaler)
-            if scaler is not None: scaler.step(optimizer); scaler.update()
-            else: optimizer.step()
+            s = prepare_batch(cfg, batch, noise_gen, ctx, device)
+            value = training_step(stepper, optimizer, s, cfg, ctx, autocast, scaler)
+            B = s.n_total
             loss_sum += float(value) * B; n_seen += B; global_step += 1
             bar.update(1); bar.set_postfix_str(f"loss {float(value) * unit:.1f} mm")
             for h in hooks: h("step", dict(epoch=epoch + 1, step=step + 1, global_step=global_step, loss_mm=float(value) * unit))
@@ -441,6 +448,21 @@ def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequenc
     if main: atomic_write_json(ckdir / "summary.json", summary)
     summary["model"] = model
     return summary
+
+# %% ../nbs/22_train.ipynb #ded1cf57
+def train(cfg: Config, resume=None, max_steps: int | None = None, hooks: list[Callable] | None = None,
+          progress: bool = True, sequences=None, test_sequences=None, say=print) -> dict:
+    """Train FinePOSE as `cfg` says; returns a summary dict (also written, without the trained `model` it holds, to
+    `<checkpoint_dir>/summary.json`). `resume`: None, a checkpoint path or 'auto'. `sequences` / `test_sequences`
+    replace the prepared data (lists of `finepose.prepare.Sequence`)."""
+    check_output_dir(cfg.train.checkpoint_dir, "train.checkpoint_dir")            # refuse before any work
+    if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
+        raise ConfigError(f"max_steps must be a positive integer, got {max_steps!r}")
+    ctx = setup_distributed(cfg)
+    try:
+        return _train(cfg, ctx, resume, max_steps, hooks or [], progress, sequences, test_sequences, say)
+    finally:
+        if ctx.owns_group and dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../nbs/22_train.ipynb #a2549e7d
 def cli_train(argv: list[str] | None = None) -> int:

@@ -1,5 +1,5 @@
 """The speed benchmark's correctness side: the official-style and the fast computation give equal outputs, the
-analytic FLOP count agrees with PyTorch's counter, and the golden file passes under the official-style switches."""
+analytic FLOP count agrees with PyTorch's counter, and the golden file passes under the official computation."""
 import importlib.util
 import warnings
 
@@ -34,20 +34,17 @@ def test_tiny_benchmark_outputs_equal(tmp_path):
 def test_flop_formula_matches_counter(official, batch, hyps):
     from finepose.config import load_config
     from finepose.cost import counted_pass_flops, denoiser_flops
-    from finepose.model import FastPath
     cfg = load_config("paper-h36m-cpn")
-    fp = FastPath.official() if official else FastPath()
-    analytic = denoiser_flops(cfg, batch=batch, hyps=hyps, fastpath=fp)["total"]
-    counted = counted_pass_flops(cfg, batch=batch, hyps=hyps, fastpath=fp)
+    analytic = denoiser_flops(cfg, batch=batch, hyps=hyps, official=official)["total"]
+    counted = counted_pass_flops(cfg, batch=batch, hyps=hyps, official=official)
     assert abs(analytic - counted) <= 0.01 * counted, (analytic, counted)
     if official and (batch, hyps) == (1, 1):
         assert abs(counted / 1e9 - 312.2) < 0.05, counted      # the reference count of one full-size pass
 
 
-def test_fixture_exact_under_official_style_switches():
+def test_fixture_exact_under_the_official_computation():
     from finepose.fixture import default_fixture_dir, format_rows, verify_fixture
-    from finepose.model import FastPath, default_fastpath
-    with warnings.catch_warnings(), default_fastpath(FastPath.official()):
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rows = verify_fixture(default_fixture_dir())
+        rows = verify_fixture(default_fixture_dir(), official=True)
     assert len(rows) == 53 and all(r.ok for r in rows), format_rows(rows)
