@@ -15,8 +15,8 @@ import numpy as np
 from .io import DataError
 
 # %% auto #0
-__all__ = ['CAMERA_ORDER', 'normalize_screen', 'image_coordinates', 'qrot', 'qinverse', 'world_to_camera', 'camera_to_world',
-           'load_h36m_cameras', 'get_camera', 'project_to_2d', 'project_to_2d_linear']
+__all__ = ['CAMERA_ORDER', 'DHP_INTRINSICS', 'normalize_screen', 'image_coordinates', 'qrot', 'qinverse', 'world_to_camera',
+           'camera_to_world', 'load_h36m_cameras', 'get_camera', 'project_to_2d', 'project_to_2d_linear', 'project_dhp']
 
 # %% ../nbs/03_cameras.ipynb #63c967ca
 def _is_torch(x) -> bool:
@@ -171,3 +171,23 @@ def project_to_2d_linear(X, intrinsic):
     Xt, intr, was_numpy = _prepare(X, intrinsic, "project_to_2d_linear")
     out = intr[..., :2] * torch.clamp(Xt[..., :2] / Xt[..., 2:], min=-1, max=1) + intr[..., 2:4]
     return out.numpy() if was_numpy else out
+
+# %% ../nbs/03_cameras.ipynb #2a332124
+def _dhp_intrinsic(f_mm, cx_mm, cy_mm, px_per_mm, w, h) -> np.ndarray:
+    return np.array([f_mm * px_per_mm, f_mm * px_per_mm, cx_mm * px_per_mm + w / 2, cy_mm * px_per_mm + h / 2,
+                     0, 0, 0, 0, 0], np.float64)
+
+DHP_INTRINSICS = {
+    **{ts: (_dhp_intrinsic(7.32506, -0.0322884, 0.0929296, 204.8, 2048, 2048), True)
+       for ts in ("TS1", "TS2", "TS3", "TS4")},
+    **{ts: (_dhp_intrinsic(8.770747185, -0.104908645, 0.104899704, 192.0, 1920, 1080), False)
+       for ts in ("TS5", "TS6")},
+}
+"TS -> (intrinsic (9,) in pixels [fx, fy, cx, cy, k1, k2, k3, p1, p2], linear projection?) used by J-Agg."
+
+def project_dhp(X, seq: str):
+    "Pixel projection of camera-space points X (..., J, 3) for test sequence `seq` (TS1-4 linear, TS5-6 full model)."
+    if seq not in DHP_INTRINSICS:
+        raise ValueError(f"no J-Agg intrinsics for sequence {seq!r} (known: {', '.join(DHP_INTRINSICS)})")
+    intr, linear = DHP_INTRINSICS[seq]
+    return (project_to_2d_linear if linear else project_to_2d)(X, intr)

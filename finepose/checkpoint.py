@@ -15,18 +15,18 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .config import (Config, ConfigError, flat_dict, from_dict, from_yaml, load_config, short_repr, to_yaml,
-                             validate)
+from .config import (Config, ConfigError, flat_dict, from_dict, from_yaml, get_device, load_config, short_repr,
+                             to_yaml, validate)
 from .io import atomic_torch_save, torch_load_refusal
 from .model import FinePOSE
 
 # %% auto #0
-__all__ = ['CHECKPOINT_SAFE_GLOBALS', 'VISUAL_PREFIX', 'CHECKPOINT_FORMAT', 'RESUME_FREE_KEYS', 'CHECKPOINT_FIELDS', 'safe_load',
-           'check_finite_weights', 'strip_prefix', 'infer_model_settings', 'config_for_checkpoint', 'config_mismatches',
-           'OfficialCheckpoint', 'load_official_checkpoint', 'official_keys', 'official_state_dict',
-           'save_official_checkpoint', 'pack_state', 'unpack_state', 'CheckpointError', 'checkpoint_digest',
-           'validate_training_checkpoint', 'save_training_checkpoint', 'load_training_checkpoint',
-           'check_resume_compatible']
+__all__ = ['CHECKPOINT_SAFE_GLOBALS', 'VISUAL_PREFIX', 'CHECKPOINT_FORMAT', 'RESUME_FREE_KEYS', 'CHECKPOINT_FIELDS', 'ARCH_KEYS',
+           'ARCH_FREE_KEYS', 'safe_load', 'check_finite_weights', 'strip_prefix', 'infer_model_settings',
+           'config_for_checkpoint', 'config_mismatches', 'OfficialCheckpoint', 'load_official_checkpoint',
+           'official_keys', 'official_state_dict', 'save_official_checkpoint', 'pack_state', 'unpack_state',
+           'CheckpointError', 'checkpoint_digest', 'validate_training_checkpoint', 'save_training_checkpoint',
+           'load_training_checkpoint', 'check_resume_compatible', 'architecture_diff', 'load_model_for_eval']
 
 # %% ../nbs/17_checkpoint.ipynb #08b94230
 def _numpy_safe_globals() -> list:
@@ -240,7 +240,8 @@ def unpack_state(obj):
 # %% ../nbs/17_checkpoint.ipynb #4ed981dc
 CHECKPOINT_FORMAT = "finepose-train/2"
 "Format tag and version of the kit's training checkpoints (version 1 carried no content hash)."
-RESUME_FREE_KEYS = ("name", "description", "device", "results_dir", "train.epochs", "train.checkpoint_dir", "eval.")
+RESUME_FREE_KEYS = ("name", "description", "experiments", "device", "results_dir", "train.epochs", "train.checkpoint_dir",
+                    "eval.")
 "Configuration keys that may differ between a checkpoint and the run that resumes it."
 
 class CheckpointError(ConfigError):
@@ -336,3 +337,57 @@ def check_resume_compatible(ckpt: dict, cfg: Config, path="checkpoint") -> None:
         raise CheckpointError(f"{path}: cannot resume, the configuration differs from the checkpoint's: {diff}")
     if ckpt["epoch"] > cfg.train.epochs:
         raise CheckpointError(f"{path}: checkpoint has {ckpt['epoch']} epochs done but train.epochs={cfg.train.epochs}")
+
+# %% ../nbs/17_checkpoint.ipynb #7181e915
+ARCH_KEYS = ("model.", "data.frames", "diffusion.")
+"Configuration keys (prefixes) that shape the network: a checkpoint must agree with the profile on all of them."
+ARCH_FREE_KEYS = ("model.clip_weights",)
+"Keys under `ARCH_KEYS` that may differ (the CLIP weights come from the checkpoint itself)."
+
+def architecture_diff(ckpt_cfg: Config, cfg: Config) -> list[tuple[str, object, object]]:
+    "(key, checkpoint value, profile value) for every architecture key on which the two configurations disagree."
+    a, b = flat_dict(ckpt_cfg), flat_dict(cfg)
+    keys = [k for k in sorted(set(a) | set(b)) if k.startswith(ARCH_KEYS) and k not in ARCH_FREE_KEYS]
+    return [(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
+
+def _load_strict(model, state_dict: dict, path) -> None:
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    shapes = [f"{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}" for k in own
+              if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or shapes:
+        parts = [f"{len(missing)} missing (e.g. {missing[:3]})" if missing else "",
+                 f"{len(unexpected)} unexpected (e.g. {unexpected[:3]})" if unexpected else "",
+                 f"{len(shapes)} of another shape (e.g. {shapes[:2]})" if shapes else ""]
+        raise CheckpointError(f"{path}: weights do not fit the model of this profile: "
+                              + "; ".join(p for p in parts if p))
+    model.load_state_dict(state_dict, strict=True)
+
+def load_model_for_eval(cfg: Config, checkpoint, device=None):
+    """A `finepose.model.FinePOSE` in eval mode on `device` (default `get_device(cfg.device)`) with the weights of
+    `checkpoint`: a kit training checkpoint or an official release file. Incompatible files raise `CheckpointError`."""
+    path = Path(checkpoint)
+    if not path.is_file(): raise FileNotFoundError(f"checkpoint not found: {path}")
+    device = get_device(cfg.device) if device is None else torch.device(device)
+    try:
+        ck = safe_load(path, map_location="cpu")                       # read once, whatever its kind
+    except ValueError as e:
+        raise CheckpointError(str(e)) from None
+    if isinstance(ck, dict) and str(ck.get("format", "")).startswith("finepose-train/"):
+        diff = architecture_diff(validate_training_checkpoint(ck, path, "eval"), cfg)     # hash, fields, finite
+        if diff:
+            raise CheckpointError(f"{path}: trained with another architecture than profile '{cfg.name}': "
+                                  + "; ".join(f"{k}: checkpoint {a!r}, profile {b!r}" for k, a, b in diff))
+        model = FinePOSE(cfg, is_train=False)
+        _load_strict(model, ck["model"], path)
+    elif isinstance(ck, dict) and isinstance(ck.get("model_pos"), dict):
+        try:
+            model = load_official_checkpoint(ck, cfg).model
+        except ValueError as e:
+            raise CheckpointError(f"{path}: {str(e).replace('<in-memory checkpoint>: ', '')}") from None
+    else:
+        keys = sorted(ck)[:8] if isinstance(ck, dict) else type(ck).__name__
+        raise CheckpointError(f"{path}: neither a kit checkpoint (format '{CHECKPOINT_FORMAT}') nor an official "
+                              f"FinePOSE file (a dict with 'model_pos'); found {keys}")
+    return model.to(device).eval()

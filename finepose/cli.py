@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "config": ("finepose.cli", "cli_config", "list profiles, show a resolved configuration, describe every field"),
     "data": ("finepose.datacheck", "cli_data", "check and convert datasets (Human3.6M, MPI-INF-3DHP)"),
     "train": ("finepose.train", "cli_train", "train a profile (official recipe, exact resume; torchrun for several processes)"),
-    "evaluate": ("finepose.evaluate", "cli_evaluate",
+    "evaluate": ("finepose.evaluate3dhp", "cli_evaluate",
                  "evaluate a checkpoint (kit or official) with the official protocol: Human3.6M or MPI-INF-3DHP"),
     "verify-fixture": ("finepose.fixture", "cli_verify_fixture",
                        "check the model and metrics against values computed with the authors' code"),

@@ -12,7 +12,7 @@ import warnings
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .config import ModelConfig
+from .config import ModelConfig, load_config, positive_int
 from .fpp import pretext_ids, word_ids
 from .model import FinePOSE
 from .official import to_official
@@ -154,7 +154,6 @@ def cli_cost(argv: list[str] | None = None) -> int:
     "`finepose cost`: analytic FLOPs of a denoiser pass and of a sampling call for a profile."
     import argparse
     import sys
-    from finepose.config import load_config, positive_int
     ap = argparse.ArgumentParser(prog="finepose cost", description="Analytic FLOP count of FinePOSE (official-style "
                                  "and fast computation), per denoiser pass and per DDIM sampling call.")
     ap.add_argument("--profile", default="paper-h36m-cpn", help="configuration profile (default paper-h36m-cpn)")

@@ -5,9 +5,7 @@
 # %% ../nbs/23_evaluate.ipynb #c014ca76
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -18,54 +16,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .checkpoint import (CHECKPOINT_FORMAT, CheckpointError, load_official_checkpoint, safe_load,
-                                 validate_training_checkpoint)
-from .config import (Config, ConfigError, check_output_dir, config_hash, flat_dict, get_device, load_config,
-                             seed_everything)
+from .config import Config, ConfigError, config_hash
 from .fpp import pretext_ids, word_ids
+from .generators import Windows, eval_windows
 from .io import DataError, atomic_write_json, atomic_write_text
-from .model import FinePOSE
 from .prepare import load_prepared
-from .metrics import (AGGREGATIONS, ActionErrorTable, batch_metrics, chunk_frame_index, frame_weights,
-                              privileged_info, privileged_note, reproject_hypotheses)
+from .metrics import (AGGREGATIONS, ActionErrorTable, batch_metrics, privileged_info, privileged_note,
+                              reproject_hypotheses)
 from .skeleton import H36M_ACTIONS, H36M_LEFT, H36M_RIGHT, action_word, flip_pose
 
 # %% auto #0
-__all__ = ['GENERIC_WORD', 'PRIVILEGED_ROW', 'ARCH_KEYS', 'ARCH_FREE_KEYS', 'Windows', 'eval_windows', 'group_by_action',
-           'prompt_mode', 'EvalResult', 'evaluate_h36m', 'architecture_diff', 'load_model_for_eval', 'cli_evaluate']
-
-# %% ../nbs/23_evaluate.ipynb #3c26590a
-@dataclass
-class Windows:
-    "The official test windows of one sequence (NumPy float32): everything the loop feeds to the model and the metrics."
-    idx: np.ndarray        # (n, F) original frame index of every slot
-    x2d: np.ndarray        # (n, F, J, 2) normalised 2D input
-    x2d_flip: np.ndarray   # (n, F, J, 2) mirrored 2D input (x negated, left/right swapped)
-    y: np.ndarray          # (n, F, J, 3) root-relative ground truth, root slot 0
-    traj: np.ndarray       # (n, F, 1, 3) ground-truth root position in camera space
-    weights: np.ndarray    # (n, F) clean weights: every real frame sums to 1
-
-    def __len__(self): return len(self.idx)
-
-def eval_windows(pos2d, pos3d, frames: int, left=H36M_LEFT, right=H36M_RIGHT, where: str = "sequence",
-                 root: int = 0) -> Windows:
-    """Cut one sequence into the official test windows.
-
-    `pos2d` (T, J, 2) normalised 2D; `pos3d` (T, J, 3) with the camera-space trajectory in joint `root` (0 for
-    Human3.6M, 14 for MPI-INF-3DHP) and the other joints relative to it. `where` names the sequence in errors."""
-    pos2d, pos3d = np.asarray(pos2d, np.float32), np.asarray(pos3d, np.float32)
-    if pos2d.ndim != 3 or pos2d.shape[-1] != 2:
-        raise DataError(f"{where}: 2D keypoints must be (T, J, 2), got shape {pos2d.shape}")
-    if pos3d.ndim != 3 or pos3d.shape[-1] != 3 or pos3d.shape[:2] != pos2d.shape[:2]:
-        raise DataError(f"{where}: 3D poses must be (T, J, 3) matching the 2D {pos2d.shape[:2]}, got {pos3d.shape}")
-    if len(pos2d) == 0:
-        raise DataError(f"{where}: empty sequence (0 frames)")
-    idx = chunk_frame_index(len(pos2d), frames)
-    x2d, y = pos2d[idx], pos3d[idx]                       # (n, F, J, c)
-    traj = y[:, :, root:root + 1].copy()
-    y[:, :, root] = 0.0
-    return Windows(idx=idx, x2d=x2d, x2d_flip=flip_pose(x2d, left, right), y=y, traj=traj,
-                   weights=frame_weights(idx))
+__all__ = ['GENERIC_WORD', 'PRIVILEGED_ROW', 'group_by_action', 'prompt_mode', 'EvalResult', 'model_device', 'eval_meta',
+           'evaluate_h36m']
 
 # %% ../nbs/23_evaluate.ipynb #8389ffdb
 GENERIC_WORD = "Action"
@@ -184,7 +146,8 @@ class EvalResult:
     def __repr__(self) -> str: return self.render()
 
 # %% ../nbs/23_evaluate.ipynb #3871785c
-def _model_device(model) -> torch.device:
+def model_device(model) -> torch.device:
+    "The device of `model`'s first parameter (CPU for a parameter-free stand-in)."
     p = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
     return p.device if p is not None else torch.device("cpu")
 
@@ -193,7 +156,8 @@ def _check_prediction(P, b, K, H, F, J, where):
         shape = tuple(P.shape) if torch.is_tensor(P) else type(P).__name__
         raise ValueError(f"{where}: model.sample returned {shape}, expected (b, K, H, F, J, 3) = {(b, K, H, F, J, 3)}")
 
-def _meta(cfg: Config, mode: str, **kw) -> dict:
+def eval_meta(cfg: Config, mode: str, **kw) -> dict:
+    "What an evaluation table states about its run: profile, protocol settings, prompt mode, config hash (+ `kw`)."
     E = cfg.eval
     return dict(profile=cfg.name, dataset=cfg.data.dataset, keypoints=cfg.data.keypoints, frames=cfg.data.frames,
                 num_proposals=E.num_proposals, sampling_timesteps=E.sampling_timesteps, flip=E.flip,
@@ -217,7 +181,7 @@ def evaluate_h36m(model, cfg: Config, sequences=None, prompt=None, generator: to
         raise DataError(f"profile {cfg.name}: no test sequences (subjects {cfg.data.subjects_test}, actions "
                         f"{cfg.data.actions!r})")
     groups = group_by_action(sequences)
-    device = _model_device(model)
+    device = model_device(model)
     gen = generator if generator is not None else torch.Generator(device=device).manual_seed(E.seed)
     table = ActionErrorTable(E.weighting, mode)
     pre = pretext_ids(cfg.model.pretext).to(device)                        # (6, 77)
@@ -256,103 +220,6 @@ def evaluate_h36m(model, cfg: Config, sequences=None, prompt=None, generator: to
     finally:
         bar.close()
         if was_training and hasattr(model, "train"): model.train()
-    meta = _meta(cfg, mode, sequences=len(sequences), windows=n_windows, device=str(device),
+    meta = eval_meta(cfg, mode, sequences=len(sequences), windows=n_windows, device=str(device),
                  seconds=round(time.perf_counter() - t0, 3))
     return EvalResult(table, meta)
-
-# %% ../nbs/23_evaluate.ipynb #7181e915
-ARCH_KEYS = ("model.", "data.frames", "diffusion.")
-"Configuration keys (prefixes) that shape the network: a checkpoint must agree with the profile on all of them."
-ARCH_FREE_KEYS = ("model.clip_weights",)
-"Keys under `ARCH_KEYS` that may differ (the CLIP weights come from the checkpoint itself)."
-
-def architecture_diff(ckpt_cfg: Config, cfg: Config) -> list[tuple[str, object, object]]:
-    "(key, checkpoint value, profile value) for every architecture key on which the two configurations disagree."
-    a, b = flat_dict(ckpt_cfg), flat_dict(cfg)
-    keys = [k for k in sorted(set(a) | set(b)) if k.startswith(ARCH_KEYS) and k not in ARCH_FREE_KEYS]
-    return [(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
-
-def _load_strict(model, state_dict: dict, path) -> None:
-    own = model.state_dict()
-    missing = [k for k in own if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in own]
-    shapes = [f"{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}" for k in own
-              if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or shapes:
-        parts = [f"{len(missing)} missing (e.g. {missing[:3]})" if missing else "",
-                 f"{len(unexpected)} unexpected (e.g. {unexpected[:3]})" if unexpected else "",
-                 f"{len(shapes)} of another shape (e.g. {shapes[:2]})" if shapes else ""]
-        raise CheckpointError(f"{path}: weights do not fit the model of this profile: "
-                              + "; ".join(p for p in parts if p))
-    model.load_state_dict(state_dict, strict=True)
-
-def load_model_for_eval(cfg: Config, checkpoint, device=None):
-    """A `finepose.model.FinePOSE` in eval mode on `device` (default `get_device(cfg.device)`) with the weights of
-    `checkpoint`: a kit training checkpoint or an official release file. Incompatible files raise `CheckpointError`."""
-    path = Path(checkpoint)
-    if not path.is_file(): raise FileNotFoundError(f"checkpoint not found: {path}")
-    device = get_device(cfg.device) if device is None else torch.device(device)
-    try:
-        ck = safe_load(path, map_location="cpu")                       # read once, whatever its kind
-    except ValueError as e:
-        raise CheckpointError(str(e)) from None
-    if isinstance(ck, dict) and str(ck.get("format", "")).startswith("finepose-train/"):
-        diff = architecture_diff(validate_training_checkpoint(ck, path, "eval"), cfg)     # hash, fields, finite
-        if diff:
-            raise CheckpointError(f"{path}: trained with another architecture than profile '{cfg.name}': "
-                                  + "; ".join(f"{k}: checkpoint {a!r}, profile {b!r}" for k, a, b in diff))
-        model = FinePOSE(cfg, is_train=False)
-        _load_strict(model, ck["model"], path)
-    elif isinstance(ck, dict) and isinstance(ck.get("model_pos"), dict):
-        try:
-            model = load_official_checkpoint(ck, cfg).model
-        except ValueError as e:
-            raise CheckpointError(f"{path}: {str(e).replace('<in-memory checkpoint>: ', '')}") from None
-    else:
-        keys = sorted(ck)[:8] if isinstance(ck, dict) else type(ck).__name__
-        raise CheckpointError(f"{path}: neither a kit checkpoint (format '{CHECKPOINT_FORMAT}') nor an official "
-                              f"FinePOSE file (a dict with 'model_pos'); found {keys}")
-    return model.to(device).eval()
-
-# %% ../nbs/23_evaluate.ipynb #357aad94
-def cli_evaluate(argv: list[str] | None = None) -> int:
-    "Entry point of `finepose evaluate`; returns the exit code."
-    ap = argparse.ArgumentParser(prog="finepose evaluate",
-                                 description="Evaluate a FinePOSE checkpoint with the official protocol.")
-    ap.add_argument("--profile", default="paper-h36m-cpn", help="profile name or path to a YAML file")
-    ap.add_argument("--checkpoint", default=None, help="kit checkpoint (.pt) or official best_epoch_20_10.bin "
-                                                       "(default: eval.checkpoint of the profile)")
-    ap.add_argument("--out", default=None, help="output folder (default: <results_dir>/evaluate/<profile>)")
-    ap.add_argument("--quiet", action="store_true", help="no progress bar")
-    ap.add_argument("overrides", nargs="*", help="dotted overrides, e.g. eval.num_proposals=5 eval.prompt=generic")
-    try:
-        args = ap.parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    try:
-        cfg = load_config(args.profile, args.overrides)
-        ckpt = args.checkpoint or cfg.eval.checkpoint
-        if not ckpt:
-            raise ConfigError("no checkpoint given: pass --checkpoint FILE or eval.checkpoint=FILE")
-        if cfg.eval.prompt == "predicted":
-            raise ConfigError("eval.prompt=predicted needs an action classifier (evaluate_h36m(prompt=callable)); "
-                              "from the command line use eval.prompt=gt or eval.prompt=generic")
-        seed_everything(cfg.eval.seed)
-        if not Path(ckpt).is_file(): raise FileNotFoundError(f"checkpoint not found: {ckpt}")
-        out = check_output_dir(Path(args.out) if args.out else Path(cfg.results_dir) / "evaluate" / cfg.name, "--out")
-        if cfg.data.dataset == "3dhp":                                  # data first: fail before building the model
-            from finepose.evaluate3dhp import evaluate_3dhp_model, load_3dhp_eval_set  # 3DHP builds on this module
-            seqs = load_3dhp_eval_set(cfg)
-            res = evaluate_3dhp_model(load_model_for_eval(cfg, ckpt), cfg, out, seqs, progress=not args.quiet,
-                                      meta=dict(checkpoint=str(ckpt)))
-        else:
-            seqs = load_prepared(cfg, "test")
-            res = evaluate_h36m(load_model_for_eval(cfg, ckpt), cfg, seqs, progress=not args.quiet)
-            res.meta["checkpoint"] = str(ckpt)
-            res.save(out)
-    except (ConfigError, DataError, FileNotFoundError) as e:
-        print(f"finepose evaluate: error: {e}", file=sys.stderr)
-        return 2
-    print(res.render())
-    print(f"\ntables written to {out}")
-    return 0

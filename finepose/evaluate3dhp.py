@@ -5,7 +5,9 @@
 # %% ../nbs/24_evaluate_3dhp.ipynb #2ce6919e
 from __future__ import annotations
 
+import argparse
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,39 +16,23 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .cameras import image_coordinates, normalize_screen, project_to_2d, project_to_2d_linear
-from .config import Config, ConfigError
-from .evaluate import _meta, _model_device, eval_windows
+from .cameras import DHP_INTRINSICS, image_coordinates, normalize_screen, project_dhp, project_to_2d, project_to_2d_linear
+from .checkpoint import load_model_for_eval
+from .config import Config, ConfigError, check_output_dir, load_config, seed_everything
+from .evaluate import eval_meta, evaluate_h36m, model_device
+from .fpp import pretext_ids
+from .generators import eval_windows
+from .io import DataError, atomic_write_json, atomic_write_text
+from .prepare import load_prepared
 from .formats import DHP_TEST_SEQUENCES, dhp_image_size, read_3dhp_test_folder, read_3dhp_test_npz
-from .io import DataError
 from .metrics import privileged_info
 from .metrics3dhp import (MODES, evaluate_3dhp, load_3dhp_test_set, save_inference_mat, stitch_chunks,
                                   summary_table, write_tables)
 from .skeleton import DHP_LEFT, DHP_RIGHT, DHP_ROOT
 
 # %% auto #0
-__all__ = ['DHP_INTRINSICS', 'project_dhp', 'DHPSequence', 'dhp_sequence', 'load_3dhp_eval_set', 'aggregate_poses',
-           'predict_3dhp', 'DHPEvalResult', 'evaluate_3dhp_model']
-
-# %% ../nbs/24_evaluate_3dhp.ipynb #2a332124
-def _dhp_intrinsic(f_mm, cx_mm, cy_mm, px_per_mm, w, h) -> np.ndarray:
-    return np.array([f_mm * px_per_mm, f_mm * px_per_mm, cx_mm * px_per_mm + w / 2, cy_mm * px_per_mm + h / 2,
-                     0, 0, 0, 0, 0], np.float64)
-
-DHP_INTRINSICS = {
-    **{ts: (_dhp_intrinsic(7.32506, -0.0322884, 0.0929296, 204.8, 2048, 2048), True)
-       for ts in ("TS1", "TS2", "TS3", "TS4")},
-    **{ts: (_dhp_intrinsic(8.770747185, -0.104908645, 0.104899704, 192.0, 1920, 1080), False)
-       for ts in ("TS5", "TS6")},
-}
-"TS -> (intrinsic (9,) in pixels [fx, fy, cx, cy, k1, k2, k3, p1, p2], linear projection?) used by J-Agg."
-
-def project_dhp(X, seq: str):
-    "Pixel projection of camera-space points X (..., J, 3) for test sequence `seq` (TS1-4 linear, TS5-6 full model)."
-    if seq not in DHP_INTRINSICS:
-        raise ValueError(f"no J-Agg intrinsics for sequence {seq!r} (known: {', '.join(DHP_INTRINSICS)})")
-    intr, linear = DHP_INTRINSICS[seq]
-    return (project_to_2d_linear if linear else project_to_2d)(X, intr)
+__all__ = ['DHPSequence', 'dhp_sequence', 'load_3dhp_eval_set', 'aggregate_poses', 'predict_3dhp', 'DHPEvalResult',
+           'evaluate_3dhp_model', 'cli_evaluate']
 
 # %% ../nbs/24_evaluate_3dhp.ipynb #45a8079f
 @dataclass
@@ -139,14 +125,13 @@ def predict_3dhp(model, cfg: Config, sequences: dict[str, DHPSequence], generato
     "Stitched predictions {mode: {TS: (3, 17, T, K) mm}} of `model` on `sequences`, and run information."
     from tqdm import tqdm
 
-    from finepose.fpp import pretext_ids
     E, F = cfg.eval, cfg.data.frames
     H, K, bs = E.num_proposals, E.sampling_timesteps, E.batch_chunks
     if cfg.model.variant != "3dhp":
         raise ConfigError(f"profile {cfg.name}: MPI-INF-3DHP evaluation needs model.variant='3dhp', got "
                           f"'{cfg.model.variant}'")
     if not sequences: raise DataError("no MPI-INF-3DHP test sequences to evaluate")
-    device = _model_device(model)
+    device = model_device(model)
     gen = generator if generator is not None else torch.Generator(device=device).manual_seed(E.seed)
     pre = pretext_ids(cfg.model.pretext).to(device)
     wins = {s: eval_windows(q.pos2d, q.pos3d, F, DHP_LEFT, DHP_RIGHT, where=f"sequence {s}", root=DHP_ROOT)
@@ -235,7 +220,6 @@ def evaluate_3dhp_model(model, cfg: Config, out_dir, sequences: dict[str, DHPSeq
                         meta: dict | None = None) -> DHPEvalResult:
     """Predict, write `inference_data_<MODE>.mat` (four modes) into `out_dir`, score them like the official MATLAB
     script and write its CSVs. `sequences` default: `load_3dhp_eval_set(cfg)`; `meta` is added to `meta.json`."""
-    from finepose.io import atomic_write_json, atomic_write_text
     if sequences is None: sequences = load_3dhp_eval_set(cfg)
     preds, info = predict_3dhp(model, cfg, sequences, generator, progress)
     out_dir = Path(out_dir)
@@ -245,7 +229,49 @@ def evaluate_3dhp_model(model, cfg: Config, out_dir, sequences: dict[str, DHPSeq
         paths[f"inference_data_{m}"] = save_inference_mat(out_dir / f"inference_data_{m}.mat", preds[m])
         scores[m] = evaluate_3dhp(preds[m], test_set, list(sequences))
         for p in write_tables(out_dir, m, scores[m]): paths[p.name] = p
-    res = DHPEvalResult(preds, scores, {**_meta(cfg, "none (constant pre-text)", **info), **(meta or {})}, paths)
+    res = DHPEvalResult(preds, scores, {**eval_meta(cfg, "none (constant pre-text)", **info), **(meta or {})}, paths)
     paths["summary"] = atomic_write_text(out_dir / "summary.csv", res.summary().to_csv(float_format="%.4f"))
     paths["meta"] = atomic_write_json(out_dir / "meta.json", res.meta)
     return res
+
+# %% ../nbs/24_evaluate_3dhp.ipynb #357aad94
+def cli_evaluate(argv: list[str] | None = None) -> int:
+    "Entry point of `finepose evaluate`; returns the exit code."
+    ap = argparse.ArgumentParser(prog="finepose evaluate",
+                                 description="Evaluate a FinePOSE checkpoint with the official protocol.")
+    ap.add_argument("--profile", default="paper-h36m-cpn", help="profile name or path to a YAML file")
+    ap.add_argument("--checkpoint", default=None, help="kit checkpoint (.pt) or official best_epoch_20_10.bin "
+                                                       "(default: eval.checkpoint of the profile)")
+    ap.add_argument("--out", default=None, help="output folder (default: <results_dir>/evaluate/<profile>)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("overrides", nargs="*", help="dotted overrides, e.g. eval.num_proposals=5 eval.prompt=generic")
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    try:
+        cfg = load_config(args.profile, args.overrides)
+        ckpt = args.checkpoint or cfg.eval.checkpoint
+        if not ckpt:
+            raise ConfigError("no checkpoint given: pass --checkpoint FILE or eval.checkpoint=FILE")
+        if cfg.eval.prompt == "predicted":
+            raise ConfigError("eval.prompt=predicted needs an action classifier (evaluate_h36m(prompt=callable)); "
+                              "from the command line use eval.prompt=gt or eval.prompt=generic")
+        seed_everything(cfg.eval.seed)
+        if not Path(ckpt).is_file(): raise FileNotFoundError(f"checkpoint not found: {ckpt}")
+        out = check_output_dir(Path(args.out) if args.out else Path(cfg.results_dir) / "evaluate" / cfg.name, "--out")
+        if cfg.data.dataset == "3dhp":                                  # data first: fail before building the model
+            seqs = load_3dhp_eval_set(cfg)
+            res = evaluate_3dhp_model(load_model_for_eval(cfg, ckpt), cfg, out, seqs, progress=not args.quiet,
+                                      meta=dict(checkpoint=str(ckpt)))
+        else:
+            seqs = load_prepared(cfg, "test")
+            res = evaluate_h36m(load_model_for_eval(cfg, ckpt), cfg, seqs, progress=not args.quiet)
+            res.meta["checkpoint"] = str(ckpt)
+            res.save(out)
+    except (ConfigError, DataError, FileNotFoundError) as e:
+        print(f"finepose evaluate: error: {e}", file=sys.stderr)
+        return 2
+    print(res.render())
+    print(f"\ntables written to {out}")
+    return 0

@@ -18,19 +18,25 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import Config, config_hash, flat_dict, to_dict
+from .cameras import DHP_INTRINSICS, normalize_screen
+from .checkpoint import load_model_for_eval
+from .config import Config, ConfigError, config_hash, flat_dict, load_config, to_dict
+from .evaluate import evaluate_h36m
+from .evaluate3dhp import dhp_sequence, load_3dhp_eval_set
 from .io import DataError, array_hash, atomic_open, atomic_write_json, atomic_write_text
-from .skeleton import DHP_LEFT, DHP_PARENTS, DHP_RIGHT, DHP_ROOT, H36M_LEFT, H36M_PARENTS, H36M_RIGHT
+from .metrics import AGGREGATIONS
+from .prepare import Sequence
+from .skeleton import DHP_ROOT, action_word
+from .synthetic import ACTIONS, SYNTHETIC_LABEL, synthetic_3dhp_take, synthetic_3dhp_test_arrays
+from .train import train
 
 # %% auto #0
-__all__ = ['TRAIN_FREE_KEYS', 'TRAINING_MODULES', 'TABLE1_COLUMNS', 'PAPER_COLUMNS', 'ABLATIONS', 'GT_COLOR', 'LEFT_COLOR',
-           'RIGHT_COLOR', 'CENTRE_COLOR', 'H36M_TO_DHP', 'SYNTHETIC_3DHP', 'is_synthetic', 'data_label', 'save_table',
-           'read_table', 'stamp_figure', 'save_figure', 'code_key', 'training_key', 'model_dir', 'weights_id',
-           'cached_model', 'model_from_checkpoint', 'EvalRecord', 'eval_key', 'evaluate_cached', 'paper_table1',
-           'table1_frame', 'paper_comparison', 'h36m_config', 'table1_configs', 'derangement', 'shuffled_prompt',
-           'count_denoiser_passes', 'sampling_cost', 'worst_joints', 'plot_pose_comparison', 'h36m_to_dhp',
-           'world_to_dhp_camera', 'synthetic_3dhp_test_set', 'synthetic_3dhp_train', 'dhp_variant', 'dhp_config',
-           'require_3dhp_test_set']
+__all__ = ['TRAIN_FREE_KEYS', 'TRAINING_MODULES', 'TABLE1_COLUMNS', 'PAPER_COLUMNS', 'EXPERIMENT_ROLES', 'ABLATIONS',
+           'is_synthetic', 'data_label', 'save_table', 'read_table', 'stamp_figure', 'save_figure', 'code_key',
+           'training_key', 'model_dir', 'weights_id', 'cached_model', 'model_from_checkpoint', 'EvalRecord', 'eval_key',
+           'evaluate_cached', 'paper_table1', 'table1_frame', 'paper_comparison', 'experiment_config', 'h36m_config',
+           'table1_configs', 'derangement', 'shuffled_prompt', 'count_denoiser_passes', 'sampling_cost',
+           'synthetic_3dhp_test_set', 'synthetic_3dhp_train', 'dhp_config', 'require_3dhp_test_set']
 
 # %% ../nbs/25_experiments.ipynb #dfa8023b
 def is_synthetic(cfg: Config) -> bool:
@@ -39,7 +45,6 @@ def is_synthetic(cfg: Config) -> bool:
 
 def data_label(cfg: Config) -> str:
     "One line naming the data behind a result: the synthetic-data label, or the real dataset and 2D input."
-    from finepose.synthetic import SYNTHETIC_LABEL
     if is_synthetic(cfg): return SYNTHETIC_LABEL
     return f"real data: {cfg.data.dataset}, 2D input '{cfg.data.keypoints}'"
 
@@ -87,7 +92,7 @@ def save_figure(fig, folder, name: str, cfg: Config, dpi: int = 110) -> Path:
     return path
 
 # %% ../nbs/25_experiments.ipynb #6c70242e
-TRAIN_FREE_KEYS = ("name", "description", "device", "results_dir", "train.checkpoint_dir", "eval.")
+TRAIN_FREE_KEYS = ("name", "description", "experiments", "device", "results_dir", "train.checkpoint_dir", "eval.")
 "Configuration keys (prefixes) that do not change the trained weights."
 
 def _sha(obj) -> str:
@@ -124,8 +129,6 @@ def _finished(d: Path, epochs: int) -> bool:
 def cached_model(cfg: Config, tag: str, sequences=None, extra=None, progress: bool = False, say=print):
     """(model in eval mode, info) for `cfg`: loaded from `model_dir(cfg, tag, extra)` when a finished run is there,
     else trained first. `sequences` replaces the prepared training data (then pass `extra` to name it)."""
-    from finepose.evaluate import load_model_for_eval
-    from finepose.train import train
     d = model_dir(cfg, tag, extra)
     trained, wall = False, 0.0
     if not _finished(d, cfg.train.epochs):
@@ -147,7 +150,6 @@ def cached_model(cfg: Config, tag: str, sequences=None, extra=None, progress: bo
 
 def model_from_checkpoint(cfg: Config, checkpoint):
     "(model, info) for a given checkpoint file (a kit `.pt` or an official `best_epoch_20_10.bin`)."
-    from finepose.evaluate import load_model_for_eval
     path = Path(checkpoint)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path} (train one with `finepose train --profile "
@@ -199,7 +201,6 @@ def evaluate_cached(model, cfg: Config, info: dict, prompt="gt", prompt_id: str 
     """`EvalRecord` of the official Human3.6M evaluation of `model` (described by `info` from `cached_model`).
     `prompt`: 'gt', 'generic' or a callable sequence -> word, which then needs a `prompt_id` naming it.
     Cached under `<info['dir']>/evals/` unless `cache=False` or custom `sequences` are given."""
-    from finepose.evaluate import evaluate_h36m
     if callable(prompt) and not prompt_id:
         raise ValueError("evaluate_cached: a callable prompt needs a prompt_id (it names the cache entry)")
     pid = prompt_id or str(prompt)
@@ -231,7 +232,6 @@ def paper_table1() -> pd.DataFrame:
 def table1_frame(records: dict) -> pd.DataFrame:
     """Rows J-Best, P-Best, P-Agg, J-Agg; columns `TABLE1_COLUMNS` (last step, action-wise mean, mm) for the inputs
     present in `records` ({'detector': EvalRecord, 'gt': EvalRecord}); a last column says what each row used."""
-    from finepose.metrics import AGGREGATIONS
     bad = set(records) - {"detector", "gt"}
     if bad: raise ValueError(f"table1_frame: unknown 2D inputs {sorted(bad)} (use 'detector' and 'gt')")
     rows = {}
@@ -253,20 +253,25 @@ def paper_comparison(table: pd.DataFrame, method: str = "FinePOSE", aggregation:
                         index=[f"paper: {method} (CVPR'24)", f"kit: {aggregation}", "kit - paper"])
 
 # %% ../nbs/25_experiments.ipynb #e912d530
-def h36m_config(profile: str, overrides=()) -> Config:
-    "The Human3.6M configuration of a run: the profile itself, or `paper-h36m-cpn` when the profile is a 3DHP one."
-    from finepose.config import load_config
+EXPERIMENT_ROLES = ("h36m", "table1-detector", "table1-gt", "3dhp")
+"What an experiment needs a configuration for; each profile's `experiments:` table names the profile of each role."
+
+def experiment_config(profile: str, role: str, overrides=()) -> Config:
+    """The configuration of experiment role `role` when `profile` is reproduced: the profile its `experiments:` table
+    names for the role (the profile itself when it names none), with `overrides` applied."""
+    if role not in EXPERIMENT_ROLES:
+        raise ConfigError(f"unknown experiment role {role!r} (one of {', '.join(EXPERIMENT_ROLES)})")
     cfg = load_config(profile, list(overrides))
-    return load_config("paper-h36m-cpn", list(overrides)) if cfg.data.dataset == "3dhp" else cfg
+    other = cfg.experiments.get(role)
+    return cfg if other in (None, cfg.name) else load_config(other, list(overrides))
+
+def h36m_config(profile: str, overrides=()) -> Config:
+    "The configuration of the Human3.6M experiments (ablation, prompts, Figure 3) of `profile`."
+    return experiment_config(profile, "h36m", overrides)
 
 def table1_configs(profile: str, overrides=()) -> dict[str, Config]:
     "{'detector': config, 'gt': config} of Table 1's two 2D inputs for `profile` (+ `overrides` on both)."
-    from finepose.config import load_config
-    cfg = load_config(profile, list(overrides))
-    if cfg.data.dataset == "synthetic":
-        return {"detector": load_config(profile, [*overrides, "data.keypoints=detector_noise"]),
-                "gt": load_config(profile, [*overrides, "data.keypoints=gt"])}
-    return {"detector": load_config("paper-h36m-cpn", list(overrides)), "gt": load_config("paper-h36m-gt", list(overrides))}
+    return {k: experiment_config(profile, f"table1-{k}", overrides) for k in ("detector", "gt")}
 
 ABLATIONS = {
     "full model": ([], "detector"),
@@ -289,7 +294,6 @@ def derangement(words, seed: int = 0) -> dict[str, str]:
 
 def shuffled_prompt(words, seed: int = 0) -> Callable:
     "A prompt callable for `evaluate_h36m`: sequence -> another action's word (`derangement` of `words`)."
-    from finepose.skeleton import action_word
     perm = derangement(words, seed)
     def prompt(seq):
         w = action_word(seq.action)
@@ -333,128 +337,32 @@ def sampling_cost(model, x2d, text, pretext, H_values=(1, 5, 20), K_values=(1, 5
                              ms_per_window=min(times) / len(x2d) * 1000))
     return pd.DataFrame(rows)
 
-# %% ../nbs/25_experiments.ipynb #8498792b
-GT_COLOR, LEFT_COLOR, RIGHT_COLOR, CENTRE_COLOR = "0.55", "tab:blue", "tab:orange", "0.15"
-
-def worst_joints(pred, gt, k: int = 3) -> np.ndarray:
-    "Indices of the `k` joints of `pred` (J, 3) farthest from `gt` (J, 3), worst first."
-    pred, gt = np.asarray(pred, np.float64), np.asarray(gt, np.float64)
-    if pred.shape != gt.shape or pred.ndim != 2: raise ValueError(f"worst_joints: shapes {pred.shape} vs {gt.shape}, expected (J, 3) both")
-    return np.argsort(-np.linalg.norm(pred - gt, axis=-1), kind="stable")[:k]
-
-def _view(p):
-    "Camera coordinates (x right, y down, z forward) -> plot coordinates (x, depth, up)."
-    p = np.asarray(p, np.float64)
-    return np.stack([p[..., 0], p[..., 2], -p[..., 1]], -1)
-
-def plot_pose_comparison(ax, gt, pred, hyps=None, parents=H36M_PARENTS, left=H36M_LEFT, right=H36M_RIGHT,
-                         k_worst: int = 3, title: str | None = None, camera_coords: bool = True) -> dict:
-    """Draw ground truth `gt` (J, 3) grey, prediction `pred` (J, 3) left blue / right orange, hypotheses `hyps`
-    (H, J, 3) faint, and circle the `k_worst` joints, on a 3D axis `ax`. Root-relative inputs, camera coordinates
-    (x right, y down) unless `camera_coords=False`. Returns {'gt', 'pred', 'hyps', 'worst', 'errors'} as drawn."""
-    from finepose.skeleton import plot_skeleton
-    gt, pred = np.asarray(gt, np.float64), np.asarray(pred, np.float64)
-    J = len(parents)
-    if gt.shape != (J, 3) or pred.shape != (J, 3):
-        raise ValueError(f"plot_pose_comparison: gt {gt.shape} and pred {pred.shape} must both be ({J}, 3)")
-    if np.allclose(pred, gt, atol=1e-9):
-        raise ValueError("plot_pose_comparison: the prediction equals the ground truth; refusing to draw it as a result")
-    hy = None if hyps is None else np.asarray(hyps, np.float64)
-    if hy is not None and (hy.ndim != 3 or hy.shape[1:] != (J, 3)):
-        raise ValueError(f"plot_pose_comparison: hyps must be (H, {J}, 3), got {hy.shape}")
-    tf = _view if camera_coords else (lambda p: np.asarray(p, np.float64))
-    if hy is not None:
-        for h in hy: plot_skeleton(ax, tf(h), parents, left, right, lw=0.8, colors=(LEFT_COLOR, RIGHT_COLOR, CENTRE_COLOR), alpha=0.18)
-    plot_skeleton(ax, tf(gt), parents, left, right, lw=3.0, colors=(GT_COLOR, GT_COLOR, GT_COLOR), alpha=0.9)
-    plot_skeleton(ax, tf(pred), parents, left, right, lw=1.8, colors=(LEFT_COLOR, RIGHT_COLOR, CENTRE_COLOR))
-    worst = worst_joints(pred, gt, k_worst)
-    w = tf(pred)[worst]
-    ax.scatter(*w.T, s=60, facecolors="none", edgecolors="red", linewidths=1.2)
-    allp = np.concatenate([tf(gt), tf(pred)])
-    c, r = allp.mean(0), max(np.ptp(allp, axis=0).max() / 2, 1e-6) * 1.1
-    ax.set(xlim=(c[0] - r, c[0] + r), ylim=(c[1] - r, c[1] + r), zlim=(c[2] - r, c[2] + r))
-    ax.set_box_aspect((1, 1, 1), zoom=1.3)
-    ax.set_xticklabels([]); ax.set_yticklabels([]); ax.set_zticklabels([])
-    for a in (ax.xaxis, ax.yaxis, ax.zaxis): a.set_pane_color((1, 1, 1, 0))
-    ax.view_init(elev=12, azim=-70)
-    if title: ax.set_title(title, fontsize=8)
-    err = np.linalg.norm(pred - gt, axis=-1)
-    return dict(gt=gt, pred=pred, hyps=hy, worst=worst, errors=err)
-
 # %% ../nbs/25_experiments.ipynb #96b64889
-H36M_TO_DHP = [10, 8, 14, 15, 16, 11, 12, 13, 1, 2, 3, 4, 5, 6, 0, 7, 9]
-"For each 3DHP joint, the Human3.6M joint it is made from."
-SYNTHETIC_3DHP = "synthetic-3dhp-v1"
-"Name (and version) of the synthetic 3DHP stand-in, used in cache keys."
-
-def h36m_to_dhp(pos):
-    "Reorder Human3.6M joints (..., 17, C) into the MPI-INF-3DHP joint order."
-    pos = np.asarray(pos)
-    if pos.ndim < 2 or pos.shape[-2] != 17: raise ValueError(f"h36m_to_dhp: expected (..., 17, C), got {pos.shape}")
-    return pos[..., H36M_TO_DHP, :]
-
-def world_to_dhp_camera(pos_world, depth_m: float = 4.5) -> np.ndarray:
-    "World poses (T, J, 3) metres, z up -> camera space in mm (x right, y down, z forward), the body `depth_m` ahead."
-    p = np.asarray(pos_world, np.float64)
-    centre = p[:, :, :2].reshape(-1, 2).mean(0)
-    x, y, z = p[..., 0] - centre[0], p[..., 1] - centre[1], p[..., 2]
-    return np.stack([x, -(z - 0.9), y + depth_m], -1) * 1000.0
-
-def _dhp_take(subject: str, key: str, seed: int, frames: int, seq: str):
-    from finepose.evaluate3dhp import project_dhp
-    from finepose.synthetic import synthetic_take
-    a3 = world_to_dhp_camera(h36m_to_dhp(synthetic_take(subject, key, seed, frames)))
-    a2 = project_dhp(torch.from_numpy(a3), seq).numpy()
-    return a3.astype(np.float32), a2.astype(np.float32)
-
 def synthetic_3dhp_test_set(seed: int = 0, frames: int = 120, takes=(("TS1", "S9", "Walking"), ("TS5", "S11", "Sitting 2")),
                             invalid: float = 0.05) -> dict:
-    """SYNTHETIC stand-in of the 3DHP test set: {TS: `finepose.evaluate3dhp.DHPSequence`} from synthetic Human3.6M
-    takes (`takes` = (test-sequence name, synthetic subject, take key)), mm, with seeded invalid frames."""
-    from finepose.evaluate3dhp import dhp_sequence
-    out = {}
-    for i, (ts, subject, key) in enumerate(takes):
-        a3, a2 = _dhp_take(subject, key, seed, frames, ts)
-        rng = np.random.default_rng([seed, i, 3])
-        valid = rng.random(len(a3)) >= invalid
-        activity = 1 + (np.arange(len(a3)) * 7 // len(a3))
-        out[ts] = dhp_sequence(ts, a3, a2, valid, activity)
-    return out
+    "The SYNTHETIC 3DHP test set (`finepose.synthetic.synthetic_3dhp_test_arrays`) as {TS: `DHPSequence`}."
+    return {ts: dhp_sequence(ts, d["annot3"], d["annot2"], d["valid"], d["activity"])
+            for ts, d in synthetic_3dhp_test_arrays(seed, frames, takes, invalid).items()}
 
 def synthetic_3dhp_train(seed: int = 0, frames: int = 120, subjects=("S1", "S5", "S6", "S7", "S8"), actions=None) -> list:
     """SYNTHETIC 3DHP-layout training sequences (`finepose.prepare.Sequence`: pos3d mm with the pelvis trajectory in
     slot 14 and the other joints pelvis-relative, pos2d normalised, studio camera of TS1)."""
-    from finepose.cameras import normalize_screen
-    from finepose.evaluate3dhp import DHP_INTRINSICS
-    from finepose.prepare import Sequence
-    from finepose.synthetic import ACTIONS
     seqs = []
     for s in subjects:
         for a in (ACTIONS if actions is None else actions):
-            a3, a2 = _dhp_take(s, a, seed, frames, "TS1")
+            a3, a2 = synthetic_3dhp_take(s, a, seed, frames, "TS1")
             rel = a3 - a3[:, DHP_ROOT:DHP_ROOT + 1]
             rel[:, DHP_ROOT] = a3[:, DHP_ROOT]
             seqs.append(Sequence(s, f"{a} Seq1", 0, DHP_INTRINSICS["TS1"][0].astype(np.float32), rel.astype(np.float32),
                                  normalize_screen(a2, 2048, 2048).astype(np.float32)))
     return seqs
 
-def dhp_variant(cfg: Config) -> Config:
-    "The 3DHP variant of a synthetic profile `cfg`: same sizes, dataset '3dhp', no verb segment, 2 windows per batch."
-    from finepose.config import DHP_N_CTX, from_dict, validate
-    d = {"data": {"dataset": "3dhp", "subjects_train": ["S1", "S5", "S6", "S7", "S8"], "subjects_test": ["TS1", "TS5"]},
-         "model": {"variant": "3dhp", "n_ctx": dict(DHP_N_CTX)}, "eval": {"batch_chunks": 2}}
-    return validate(from_dict(Config, d, base=cfg))
-
 def dhp_config(profile: str, overrides=()) -> Config:
-    "The 3DHP configuration of a run: `dhp_variant` of a synthetic profile, the profile itself, or `paper-3dhp`."
-    from finepose.config import load_config
-    cfg = load_config(profile, list(overrides))
-    if cfg.data.dataset == "synthetic": return dhp_variant(cfg)
-    return cfg if cfg.data.dataset == "3dhp" else load_config("paper-3dhp", list(overrides))
+    "The configuration of the MPI-INF-3DHP table of `profile` (e.g. `smoke-3dhp` for `smoke`, `paper-3dhp` for the paper)."
+    return experiment_config(profile, "3dhp", overrides)
 
 def require_3dhp_test_set(cfg: Config) -> dict:
     "The real MPI-INF-3DHP test set of `cfg` (`load_3dhp_eval_set`), or a `DataError` saying how to prepare it."
-    from finepose.evaluate3dhp import load_3dhp_eval_set
     try:
         return load_3dhp_eval_set(cfg)
     except DataError as e:

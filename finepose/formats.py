@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .cameras import CAMERA_ORDER
-from .config import short_repr
-from .io import DataError, array_hash, atomic_savez, atomic_write_bytes, load_npz, require_zip
-from .skeleton import H36M_ACTIONS  # the one list of the 15 actions
+from .cameras import CAMERA_ORDER, image_coordinates, load_h36m_cameras, project_to_2d, world_to_camera
+from .io import DataError, array_hash, atomic_savez, atomic_write_bytes, load_npz, require_zip, short_repr
+from .skeleton import H36M_ACTIONS, select_17
 
 # %% auto #0
 __all__ = ['H36M_SUBJECTS', 'H36M_CAMERA_IDS', 'ACTION_RENAMES', 'H36M_METADATA', 'MPII_METADATA', 'MM_THRESHOLD',
@@ -441,8 +440,6 @@ def h36m_archive_to_2d(root, folder: str = "StackedHourglass") -> dict:
 # %% ../nbs/04_formats.ipynb #d0ed64a2
 def make_gt_2d(positions_3d, cameras: dict | None = None) -> dict:
     "Ground-truth 2D pixels: `dict[s][a] -> list of 4 float32 (T, 17, 2)` from 32- or 17-joint world positions (m)."
-    from finepose.cameras import image_coordinates, load_h36m_cameras, project_to_2d, world_to_camera
-    from finepose.skeleton import select_17
     cameras = load_h36m_cameras() if cameras is None else cameras
     out = {}
     for s, acts in positions_3d.items():

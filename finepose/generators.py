@@ -5,15 +5,17 @@
 # %% ../nbs/07_generators.ipynb #ec772a2b
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from .prepare import Sequence
-from .skeleton import H36M_LEFT, H36M_RIGHT
+from .io import DataError
+from .skeleton import H36M_LEFT, H36M_RIGHT, flip_pose
 
 # %% auto #0
-__all__ = ['window_pairs', 'Batch', 'ChunkedGenerator', 'eval_chunk_index', 'eval_chunks']
+__all__ = ['window_pairs', 'Batch', 'ChunkedGenerator', 'eval_chunk_index', 'eval_chunks', 'chunk_frame_index', 'frame_weights',
+           'Windows', 'eval_windows']
 
 # %% ../nbs/07_generators.ipynb #a5b364aa
 def window_pairs(lengths, frames: int, augment: bool = True, offsets=None) -> np.ndarray:
@@ -62,15 +64,15 @@ def _mirror(a, left, right):
 
 class ChunkedGenerator:
     "Official training windows, flip duplicates and persistent shuffling (see the chapter text)."
-    def __init__(self, sequences: list[Sequence], frames: int, batch_chunks: int = 4, shuffle: bool = True,
+    def __init__(self, sequences: list, frames: int, batch_chunks: int = 4, shuffle: bool = True,
                  seed: int = 1234, augment: bool = True, random_offsets: bool = False,
                  kps_left=H36M_LEFT, kps_right=H36M_RIGHT, joints_left=H36M_LEFT, joints_right=H36M_RIGHT):
         if not sequences:
             raise ValueError("ChunkedGenerator: no sequences (check the subjects and the action filter)")
         if batch_chunks < 1:
             raise ValueError(f"batch_chunks must be >= 1, got {batch_chunks}")
-        for s in sequences:
-            if not isinstance(s, Sequence):
+        for s in sequences:                                   # anything shaped like a `finepose.prepare.Sequence`
+            if not all(hasattr(s, a) for a in ("pos3d", "pos2d", "intrinsic", "action")):
                 raise TypeError(f"ChunkedGenerator expects finepose.prepare.Sequence items, got {type(s).__name__}")
         self.sequences, self.frames, self.batch_chunks = sequences, frames, batch_chunks
         self.shuffle, self.augment, self.random_offsets = shuffle, augment, random_offsets
@@ -171,3 +173,48 @@ def eval_chunks(x, frames: int):
         return x[idx], idx, first
     import torch
     return x[torch.as_tensor(idx, device=x.device)], idx, first
+
+def chunk_frame_index(T: int, F: int = 243) -> np.ndarray:
+    "Original frame index (n, F) of every slot of the official test chunking of a T-frame sequence (`eval_chunk_index`)."
+    return eval_chunk_index(T, F)[0]
+
+def frame_weights(frame_index) -> np.ndarray:
+    "Weights (n, F) that count every original frame once: 1/c for a frame present in c slots."
+    idx = np.asarray(frame_index)
+    if idx.ndim != 2:
+        raise ValueError(f"frame_index: expected (n, F), got shape {idx.shape}")
+    counts = np.bincount(idx.reshape(-1))
+    return 1.0 / counts[idx]
+
+# %% ../nbs/07_generators.ipynb #3c26590a
+@dataclass
+class Windows:
+    "The official test windows of one sequence (NumPy float32): everything the loop feeds to the model and the metrics."
+    idx: np.ndarray        # (n, F) original frame index of every slot
+    x2d: np.ndarray        # (n, F, J, 2) normalised 2D input
+    x2d_flip: np.ndarray   # (n, F, J, 2) mirrored 2D input (x negated, left/right swapped)
+    y: np.ndarray          # (n, F, J, 3) root-relative ground truth, root slot 0
+    traj: np.ndarray       # (n, F, 1, 3) ground-truth root position in camera space
+    weights: np.ndarray    # (n, F) clean weights: every real frame sums to 1
+
+    def __len__(self): return len(self.idx)
+
+def eval_windows(pos2d, pos3d, frames: int, left=H36M_LEFT, right=H36M_RIGHT, where: str = "sequence",
+                 root: int = 0) -> Windows:
+    """Cut one sequence into the official test windows.
+
+    `pos2d` (T, J, 2) normalised 2D; `pos3d` (T, J, 3) with the camera-space trajectory in joint `root` (0 for
+    Human3.6M, 14 for MPI-INF-3DHP) and the other joints relative to it. `where` names the sequence in errors."""
+    pos2d, pos3d = np.asarray(pos2d, np.float32), np.asarray(pos3d, np.float32)
+    if pos2d.ndim != 3 or pos2d.shape[-1] != 2:
+        raise DataError(f"{where}: 2D keypoints must be (T, J, 2), got shape {pos2d.shape}")
+    if pos3d.ndim != 3 or pos3d.shape[-1] != 3 or pos3d.shape[:2] != pos2d.shape[:2]:
+        raise DataError(f"{where}: 3D poses must be (T, J, 3) matching the 2D {pos2d.shape[:2]}, got {pos3d.shape}")
+    if len(pos2d) == 0:
+        raise DataError(f"{where}: empty sequence (0 frames)")
+    idx = chunk_frame_index(len(pos2d), frames)
+    x2d, y = pos2d[idx], pos3d[idx]                       # (n, F, J, c)
+    traj = y[:, :, root:root + 1].copy()
+    y[:, :, root] = 0.0
+    return Windows(idx=idx, x2d=x2d, x2d_flip=flip_pose(x2d, left, right), y=y, traj=traj,
+                   weights=frame_weights(idx))

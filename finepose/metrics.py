@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .generators import eval_chunk_index
+from .cameras import project_to_2d
+from .generators import chunk_frame_index, frame_weights
+from .io import DataError
 from .skeleton import H36M_ACTIONS, action_word
 
 # %% auto #0
@@ -22,8 +24,7 @@ __all__ = ['AGGREGATIONS', 'PRIVILEGED', 'GT_ACTION_LABEL', 'mpjpe', 'procrustes
            'mean_pose_errors', 'batch_mean', 'aligned_hypothesis_errors', 'aligned_mean_pose_errors',
            'aggregation_errors', 'batch_metrics', 'mpjpe_j_best', 'mpjpe_p_best', 'mpjpe_p_agg', 'mpjpe_j_agg',
            'p_mpjpe_j_best', 'p_mpjpe_p_best', 'p_mpjpe_p_agg', 'p_mpjpe_j_agg', 'reproject_hypotheses', 'FixtureRow',
-           'check_metric_fixture', 'privileged_info', 'privileged_note', 'chunk_frame_index', 'frame_weights',
-           'ActionErrorTable']
+           'check_metric_fixture', 'privileged_info', 'privileged_note', 'ActionErrorTable']
 
 # %% ../nbs/20_metrics.ipynb #b3875f8b
 def _tensor(x, name: str) -> torch.Tensor:
@@ -245,7 +246,6 @@ def p_mpjpe_j_agg(P, Y, reproj_2d, x2d) -> np.ndarray:
 # %% ../nbs/20_metrics.ipynb #b200d8ee
 def reproject_hypotheses(P, traj, intrinsic) -> torch.Tensor:
     "Project P (B,K,H,F,J,3) + traj (B,F,1,3) with intrinsic (9,) or (B,9) -> (B,K,H,F,J,2) (normalised coords)."
-    from finepose.cameras import project_to_2d
     P, traj, cam = _tensor(P, "P"), _tensor(traj, "traj"), _tensor(intrinsic, "intrinsic")
     if P.ndim != 6 or P.shape[-1] != 3:
         raise ValueError(f"P: expected (B,K,H,F,J,3), got {tuple(P.shape)}")
@@ -278,7 +278,6 @@ def _row(name, ours, ref, tol) -> FixtureRow:
 
 def check_metric_fixture(fixture_dir, tolerance: float = 1e-5) -> list[FixtureRow]:
     "Recompute every `metric_*` value (and `m_reproj`, when `finepose.cameras` exists) of an official fixture."
-    from finepose.io import DataError
     path = Path(fixture_dir)
     npz = path / "fixture.npz" if path.is_dir() else path
     if not npz.exists():
@@ -305,10 +304,6 @@ def check_metric_fixture(fixture_dir, tolerance: float = 1e-5) -> list[FixtureRo
         if ref is None:
             raise DataError(f"{npz}: missing reference array metric_{name}")
         rows.append(_row(name, _numpy(val) if isinstance(val, torch.Tensor) else val, ref, tolerance))
-    try:
-        import finepose.cameras  # noqa: F401
-    except ImportError:
-        return rows
     rp = reproject_hypotheses(P, torch.from_numpy(a["m_traj"]), torch.from_numpy(a["m_cam"]))
     err = float((rp - rep).abs().max())                                # all 2*3*3*27*17*2 coordinates compared
     rows.append(FixtureRow("m_reproj (project_to_2d)", _numpy(rp).reshape(-1)[:4].tolist(),
@@ -346,18 +341,6 @@ def privileged_note(metrics, prompt: str = "gt") -> str:
         info = privileged_info(agg, prompt)
         lines.append(f"  {agg:7s} {', '.join(info) if info else 'none (2D input only)'}")
     return "\n".join(lines)
-
-def chunk_frame_index(T: int, F: int = 243) -> np.ndarray:
-    "Original frame index (n, F) of every slot of the official test chunking of a T-frame sequence (the rule lives in `finepose.generators.eval_chunk_index`)."
-    return eval_chunk_index(T, F)[0]
-
-def frame_weights(frame_index) -> np.ndarray:
-    "Weights (n, F) that count every original frame once: 1/c for a frame present in c slots."
-    idx = np.asarray(frame_index)
-    if idx.ndim != 2:
-        raise ValueError(f"frame_index: expected (n, F), got shape {idx.shape}")
-    counts = np.bincount(idx.reshape(-1))
-    return 1.0 / counts[idx]
 
 # %% ../nbs/20_metrics.ipynb #0d82e530
 class ActionErrorTable:

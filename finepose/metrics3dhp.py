@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .formats import DHP_TEST_SEQUENCES, read_3dhp_test_folder
 from .io import DataError, atomic_write_bytes, atomic_write_text
 
 # %% auto #0
@@ -294,7 +295,6 @@ def _stored_annot3(path) -> np.ndarray:
 
 def load_3dhp_test_set(folder, sequences=None) -> dict:
     "{'TS1': dict(annot3 (T,17,3) mm in the file's dtype, valid (T,) bool, activity (T,) int, ...)} of a test folder."
-    from finepose.formats import DHP_TEST_SEQUENCES, read_3dhp_test_folder
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"{folder}: MPI-INF-3DHP test-set folder not found")

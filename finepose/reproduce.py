@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError, check_output_dir, config_hash, load_config, to_dict, to_yaml
+from .config import ConfigError, check_output_dir, config_hash, get_device, load_config, to_dict, to_yaml
 from .io import atomic_write_json, atomic_write_text, sha256_file
 
 # %% auto #0
@@ -106,7 +106,6 @@ def code_version() -> dict:
 
 def device_info(spec: str = "auto") -> dict:
     import torch
-    from finepose.config import get_device
     dev = get_device(spec)
     d = {"device": str(dev), "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
          "platform": platform.platform(), "MALLOC_settings": {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")}}

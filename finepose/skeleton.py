@@ -10,7 +10,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['H36M_JOINTS', 'H36M_PARENTS', 'H36M_LEFT', 'H36M_RIGHT', 'H36M_PARENTS_32', 'H36M_REMOVED_32', 'H36M_KEEP_32',
            'DHP_JOINTS', 'DHP_PARENTS', 'DHP_LEFT', 'DHP_RIGHT', 'DHP_ROOT', 'H36M_ACTIONS', 'H36M_EXAMPLE_POSE',
-           'select_17', 'flip_pose', 'bone_lengths', 'action_word', 'plot_skeleton']
+           'GT_COLOR', 'LEFT_COLOR', 'RIGHT_COLOR', 'CENTRE_COLOR', 'select_17', 'flip_pose', 'bone_lengths',
+           'action_word', 'plot_skeleton', 'worst_joints', 'plot_pose_comparison']
 
 # %% ../nbs/02_skeleton.ipynb #b5dd3f2e
 H36M_JOINTS = ["pelvis", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "spine", "thorax",
@@ -129,3 +130,50 @@ H36M_EXAMPLE_POSE = np.array(
      [0, .02, 1.18], [0, 0, 1.42], [0, -.06, 1.52], [0, -.02, 1.63], [.17, 0, 1.4], [.42, 0, 1.42],
      [.66, -.05, 1.43], [-.17, 0, 1.4], [-.22, -.08, 1.15], [-.2, -.25, 1.05]], dtype=np.float32)
 "A standing Human3.6M pose (17, 3) in metres, world frame (z up), left arm stretched sideways: for pictures."
+
+# %% ../nbs/02_skeleton.ipynb #8498792b
+GT_COLOR, LEFT_COLOR, RIGHT_COLOR, CENTRE_COLOR = "0.55", "tab:blue", "tab:orange", "0.15"
+
+def worst_joints(pred, gt, k: int = 3) -> np.ndarray:
+    "Indices of the `k` joints of `pred` (J, 3) farthest from `gt` (J, 3), worst first."
+    pred, gt = np.asarray(pred, np.float64), np.asarray(gt, np.float64)
+    if pred.shape != gt.shape or pred.ndim != 2: raise ValueError(f"worst_joints: shapes {pred.shape} vs {gt.shape}, expected (J, 3) both")
+    return np.argsort(-np.linalg.norm(pred - gt, axis=-1), kind="stable")[:k]
+
+def _view(p):
+    "Camera coordinates (x right, y down, z forward) -> plot coordinates (x, depth, up)."
+    p = np.asarray(p, np.float64)
+    return np.stack([p[..., 0], p[..., 2], -p[..., 1]], -1)
+
+def plot_pose_comparison(ax, gt, pred, hyps=None, parents=H36M_PARENTS, left=H36M_LEFT, right=H36M_RIGHT,
+                         k_worst: int = 3, title: str | None = None, camera_coords: bool = True) -> dict:
+    """Draw ground truth `gt` (J, 3) grey, prediction `pred` (J, 3) left blue / right orange, hypotheses `hyps`
+    (H, J, 3) faint, and circle the `k_worst` joints, on a 3D axis `ax`. Root-relative inputs, camera coordinates
+    (x right, y down) unless `camera_coords=False`. Returns {'gt', 'pred', 'hyps', 'worst', 'errors'} as drawn."""
+    gt, pred = np.asarray(gt, np.float64), np.asarray(pred, np.float64)
+    J = len(parents)
+    if gt.shape != (J, 3) or pred.shape != (J, 3):
+        raise ValueError(f"plot_pose_comparison: gt {gt.shape} and pred {pred.shape} must both be ({J}, 3)")
+    if np.allclose(pred, gt, atol=1e-9):
+        raise ValueError("plot_pose_comparison: the prediction equals the ground truth; refusing to draw it as a result")
+    hy = None if hyps is None else np.asarray(hyps, np.float64)
+    if hy is not None and (hy.ndim != 3 or hy.shape[1:] != (J, 3)):
+        raise ValueError(f"plot_pose_comparison: hyps must be (H, {J}, 3), got {hy.shape}")
+    tf = _view if camera_coords else (lambda p: np.asarray(p, np.float64))
+    if hy is not None:
+        for h in hy: plot_skeleton(ax, tf(h), parents, left, right, lw=0.8, colors=(LEFT_COLOR, RIGHT_COLOR, CENTRE_COLOR), alpha=0.18)
+    plot_skeleton(ax, tf(gt), parents, left, right, lw=3.0, colors=(GT_COLOR, GT_COLOR, GT_COLOR), alpha=0.9)
+    plot_skeleton(ax, tf(pred), parents, left, right, lw=1.8, colors=(LEFT_COLOR, RIGHT_COLOR, CENTRE_COLOR))
+    worst = worst_joints(pred, gt, k_worst)
+    w = tf(pred)[worst]
+    ax.scatter(*w.T, s=60, facecolors="none", edgecolors="red", linewidths=1.2)
+    allp = np.concatenate([tf(gt), tf(pred)])
+    c, r = allp.mean(0), max(np.ptp(allp, axis=0).max() / 2, 1e-6) * 1.1
+    ax.set(xlim=(c[0] - r, c[0] + r), ylim=(c[1] - r, c[1] + r), zlim=(c[2] - r, c[2] + r))
+    ax.set_box_aspect((1, 1, 1), zoom=1.3)
+    ax.set_xticklabels([]); ax.set_yticklabels([]); ax.set_zticklabels([])
+    for a in (ax.xaxis, ax.yaxis, ax.zaxis): a.set_pane_color((1, 1, 1, 0))
+    ax.view_init(elev=12, azim=-70)
+    if title: ax.set_title(title, fontsize=8)
+    err = np.linalg.norm(pred - gt, axis=-1)
+    return dict(gt=gt, pred=pred, hyps=hy, worst=worst, errors=err)

@@ -10,14 +10,16 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import lfilter
 
-from .cameras import image_coordinates, load_h36m_cameras, project_to_2d, world_to_camera
+from .cameras import image_coordinates, load_h36m_cameras, project_dhp, project_to_2d, world_to_camera
 from .io import atomic_savez, atomic_write_json, sha256_file
 from .skeleton import H36M_ACTIONS, H36M_KEEP_32, H36M_LEFT, H36M_PARENTS, H36M_RIGHT
 
 # %% auto #0
-__all__ = ['SUBJECTS', 'ACTIONS', 'SUBJECT_SCALE', 'FPS', 'SYNTHETIC_LABEL', 'SYNTHETIC_VERSION', 'ANKLE_HEIGHT',
-           'SYNTHETIC_FILES', 'subject_bones', 'forward_kinematics', 'to_32', 'action_keys', 'synthetic_take',
-           'detector_noise', 'make_synthetic_h36m', 'write_synthetic_h36m', 'synthetic_folder', 'ensure_synthetic']
+__all__ = ['SUBJECTS', 'ACTIONS', 'SUBJECT_SCALE', 'FPS', 'SYNTHETIC_LABEL', 'SYNTHETIC_VERSION', 'ANKLE_HEIGHT', 'H36M_TO_DHP',
+           'SYNTHETIC_3DHP', 'SYNTHETIC_FILES', 'subject_bones', 'forward_kinematics', 'to_32', 'action_keys',
+           'synthetic_take', 'detector_noise', 'make_synthetic_h36m', 'h36m_to_dhp', 'world_to_dhp_camera',
+           'synthetic_3dhp_take', 'synthetic_3dhp_test_arrays', 'write_synthetic_h36m', 'synthetic_folder',
+           'ensure_synthetic']
 
 # %% ../nbs/05_synthetic.ipynb #6def0d18
 SUBJECTS = ["S1", "S5", "S6", "S7", "S8", "S9", "S11"]
@@ -374,6 +376,43 @@ def make_synthetic_h36m(seed: int = 0, frames: int = 300, subjects=None) -> dict
         noisy[s][k] = [nz[c, :uv.shape[1] + (2 if c % 2 else 0)] for c in range(4)]
     meta = dict(layout_name="h36m", num_joints=17, keypoints_symmetry=[list(H36M_LEFT), list(H36M_RIGHT)])
     return dict(positions_3d=pos3d, positions_2d=dict(gt=gt, detector_noise=noisy), metadata=meta)
+
+# %% ../nbs/05_synthetic.ipynb #27795cb9
+H36M_TO_DHP = [10, 8, 14, 15, 16, 11, 12, 13, 1, 2, 3, 4, 5, 6, 0, 7, 9]
+"For each 3DHP joint, the Human3.6M joint it is made from."
+SYNTHETIC_3DHP = "synthetic-3dhp-v1"
+"Name (and version) of the synthetic 3DHP stand-in, used in cache keys."
+
+def h36m_to_dhp(pos):
+    "Reorder Human3.6M joints (..., 17, C) into the MPI-INF-3DHP joint order."
+    pos = np.asarray(pos)
+    if pos.ndim < 2 or pos.shape[-2] != 17: raise ValueError(f"h36m_to_dhp: expected (..., 17, C), got {pos.shape}")
+    return pos[..., H36M_TO_DHP, :]
+
+def world_to_dhp_camera(pos_world, depth_m: float = 4.5) -> np.ndarray:
+    "World poses (T, J, 3) metres, z up -> camera space in mm (x right, y down, z forward), the body `depth_m` ahead."
+    p = np.asarray(pos_world, np.float64)
+    centre = p[:, :, :2].reshape(-1, 2).mean(0)
+    x, y, z = p[..., 0] - centre[0], p[..., 1] - centre[1], p[..., 2]
+    return np.stack([x, -(z - 0.9), y + depth_m], -1) * 1000.0
+
+def synthetic_3dhp_take(subject: str, key: str, seed: int, frames: int, seq: str) -> tuple[np.ndarray, np.ndarray]:
+    "(annot3 (T, 17, 3) float32 mm camera space, annot2 (T, 17, 2) float32 px) of a synthetic take seen like test sequence `seq`."
+    import torch                                          # the projection runs in torch, as the evaluation's does
+    a3 = world_to_dhp_camera(h36m_to_dhp(synthetic_take(subject, key, seed, frames)))
+    a2 = project_dhp(torch.from_numpy(a3), seq).numpy()
+    return a3.astype(np.float32), a2.astype(np.float32)
+
+def synthetic_3dhp_test_arrays(seed: int = 0, frames: int = 120,
+                               takes=(("TS1", "S9", "Walking"), ("TS5", "S11", "Sitting 2")), invalid: float = 0.05) -> dict:
+    """SYNTHETIC stand-in of the 3DHP test set: {TS: dict(annot3, annot2, valid, activity)} from synthetic Human3.6M
+    takes (`takes` = (test-sequence name, synthetic subject, take key)), mm and px, with seeded invalid frames."""
+    out = {}
+    for i, (ts, subject, key) in enumerate(takes):
+        a3, a2 = synthetic_3dhp_take(subject, key, seed, frames, ts)
+        valid = np.random.default_rng([seed, i, 3]).random(len(a3)) >= invalid
+        out[ts] = dict(annot3=a3, annot2=a2, valid=valid, activity=1 + (np.arange(len(a3)) * 7 // len(a3)))
+    return out
 
 # %% ../nbs/05_synthetic.ipynb #071569c0
 SYNTHETIC_FILES = dict(positions_3d="data_3d_h36m.npz", gt="data_2d_h36m_gt.npz",

@@ -32,6 +32,7 @@ from .generators import ChunkedGenerator, eval_chunks
 from .io import DataError, array_hash, atomic_write_json, atomic_write_text
 from .model import FinePOSE, mpjpe_loss
 from .prepare import load_prepared
+from .reproduce import code_version
 from .skeleton import DHP_LEFT, DHP_RIGHT, DHP_ROOT, H36M_LEFT, H36M_RIGHT, action_word, flip_pose
 
 # %% auto #0
@@ -331,7 +332,6 @@ def training_step(model: nn.Module, optimizer, s: StepInputs, cfg: Config, ctx: 
 def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequences, say):
     from tqdm import tqdm
 
-    from finepose.reproduce import code_version
     t0 = time.perf_counter()
     tc, device, main = cfg.train, ctx.device, ctx.is_main
     say = say if main else (lambda *a, **k: None)
