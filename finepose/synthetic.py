@@ -170,6 +170,7 @@ def _hand_to_head(c, side, w, mouth=True):
         c[f"{side}_{k}"] = (1 - w) * c.get(f"{side}_{k}", 0) + w * v
     return c
 
+# %% ../nbs/05_synthetic.ipynb #fa541739
 def _directions(t, rng, p):
     c = _stand(t, rng, p)
     w = _sq(t, 4.0, p["ph"])                               # point, hold, lower

@@ -328,6 +328,27 @@ def training_step(model: nn.Module, optimizer, s: StepInputs, cfg: Config, ctx: 
     else: optimizer.step()
     return value
 
+# %% ../nbs/22_train.ipynb #4234b7cc
+def _resume_from(path, cfg, ctx, model, optimizer, scaler, selector, gen, noise_gen, say):
+    """Restore everything a run needs to continue from the checkpoint `path` exactly: weights, optimizer, scaler,
+    selection state, window generator and random states. Returns (epochs done, steps into the next epoch,
+    optimiser steps, running loss sums, log rows, elapsed seconds)."""
+    ck = load_training_checkpoint(path)
+    check_resume_compatible(ck, cfg, path)
+    model.load_state_dict(ck["model"])
+    optimizer.load_state_dict(ck["optimizer"])
+    if scaler is not None and ck.get("scaler"): scaler.load_state_dict(ck["scaler"])
+    selector.load_state_dict(ck["selection"])
+    gen.load_state_dict(ck["generator"])
+    ranks = ck.get("rng_ranks") or [ck["rng"]]
+    if len(ranks) != ctx.world:
+        say(f"note: checkpoint written by {len(ranks)} process(es), resumed with {ctx.world}: every process "
+            "restores rank 0's random state (drop-path draws differ from an uninterrupted run)")
+    restore_rng(ranks[ctx.rank] if len(ranks) == ctx.world else ranks[0], noise_gen, ctx.device)
+    epoch, skip = ck["epoch"], ck["step_in_epoch"]
+    say(f"resumed from {path}: {epoch} epochs done" + (f", {skip} steps into epoch {epoch + 1}" if skip else ""))
+    return epoch, skip, ck["global_step"], tuple(ck["running"]), list(ck["log"]), float(ck.get("elapsed_s", 0.0))
+
 # %% ../nbs/22_train.ipynb #592f7cd6
 def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequences, say):
     from tqdm import tqdm
@@ -346,28 +367,13 @@ def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequenc
     autocast, scaler = _amp_context(cfg, device, say)
     selector = Selector(tc.selection, tc.save_emin, tuple(tc.band_mm))
     rule, note, unit = tc.selection, selection_note(cfg), _unit_mm(cfg)
-    log_rows: list[dict] = []
-    start_epoch, skip, run_sums, global_step = 0, 0, (0.0, 0), 0
-    elapsed0 = 0.0
     path = _resolve_resume(resume, ckdir)
     if path is not None:
-        ck = load_training_checkpoint(path)
-        check_resume_compatible(ck, cfg, path)
-        model.load_state_dict(ck["model"])
-        optimizer.load_state_dict(ck["optimizer"])
-        if scaler is not None and ck.get("scaler"): scaler.load_state_dict(ck["scaler"])
-        selector.load_state_dict(ck["selection"])
-        gen.load_state_dict(ck["generator"])
-        ranks = ck.get("rng_ranks") or [ck["rng"]]
-        if len(ranks) != ctx.world:
-            say(f"note: checkpoint written by {len(ranks)} process(es), resumed with {ctx.world}: every process "
-                "restores rank 0's random state (drop-path draws differ from an uninterrupted run)")
-        restore_rng(ranks[ctx.rank] if len(ranks) == ctx.world else ranks[0], noise_gen, device)
-        start_epoch, skip, global_step = ck["epoch"], ck["step_in_epoch"], ck["global_step"]
-        run_sums, log_rows, elapsed0 = tuple(ck["running"]), list(ck["log"]), float(ck.get("elapsed_s", 0.0))
-        say(f"resumed from {path}: {start_epoch} epochs done" + (f", {skip} steps into epoch {start_epoch + 1}" if skip else ""))
-    elif resume == "auto":
-        say(f"no checkpoint in {ckdir}; starting a new run")
+        start_epoch, skip, global_step, run_sums, log_rows, elapsed0 = _resume_from(
+            path, cfg, ctx, model, optimizer, scaler, selector, gen, noise_gen, say)
+    else:
+        start_epoch, skip, global_step, run_sums, log_rows, elapsed0 = 0, 0, 0, (0.0, 0), [], 0.0
+        if resume == "auto": say(f"no checkpoint in {ckdir}; starting a new run")
     stepper: nn.Module = model
     if ctx.enabled:
         stepper = nn.parallel.DistributedDataParallel(
