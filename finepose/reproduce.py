@@ -21,12 +21,13 @@ from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, check_output_dir, config_hash, get_device, load_config, to_dict, to_yaml
-from .io import atomic_write_json, atomic_write_text, sha256_file
+from .io import DataError, atomic_write_json, atomic_write_text, sha256_file, short_text
+from .prepare import dataset_files
 
 # %% auto #0
 __all__ = ['REQUIRED_PARAMETERS', 'EXPERIMENT_ORDER', 'LIBRARIES', 'repo_root', 'experiments_dir', 'discover_experiments',
            'notebook_parameters', 'check_parameters', 'write_record', 'library_versions', 'code_version', 'device_info',
-           'promote', 'reproduce', 'cli_reproduce']
+           'source_hash', 'data_fingerprint', 'promote', 'reproduce', 'cli_reproduce']
 
 # %% ../nbs/80_reproduce.ipynb #558772c7
 REQUIRED_PARAMETERS = ("profile", "results_dir", "overrides")
@@ -112,6 +113,36 @@ def device_info(spec: str = "auto") -> dict:
     if dev.type == "cuda": d["gpu"] = torch.cuda.get_device_name(dev)
     return d
 
+# %% ../nbs/80_reproduce.ipynb #644765ba
+def source_hash(package_dir=None) -> str:
+    "Short SHA-256 of the package's sources (every `finepose/*.py` but the generated index, and the profiles)."
+    d = Path(package_dir) if package_dir is not None else repo_root() / "finepose"
+    h = hashlib.sha256()
+    for p in sorted([*d.glob("*.py"), *(d / "profiles").glob("*.yaml")]):
+        if p.name == "_modidx.py": continue
+        h.update(f"{p.relative_to(d)}\0".encode()); h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+def _data_files(cfg) -> list[Path]:
+    "The data files of `cfg` (generating the synthetic set if needed); a `DataError` when they are missing."
+    if cfg.data.dataset in ("synthetic", "h36m"):
+        return list(dataset_files(cfg))
+    folder = Path(cfg.data.dhp_test_dir) if cfg.data.dhp_test_dir else None
+    if folder is not None and folder.is_dir(): return sorted(folder.glob("TS*/annot_data.mat"))
+    f = Path(cfg.data.root) / "data_test_3dhp_ori.npz"
+    if not f.is_file(): raise DataError(f"{f}: MPI-INF-3DHP test data not found")
+    return [f]
+
+def data_fingerprint(cfg, overrides=()) -> dict:
+    """{profile: {file: sha256 (16 hex)} or 'missing: why'} of the data every profile of a reproduce run reads:
+    `cfg`'s own and those its `experiments:` table names (each with `overrides`)."""
+    out = {}
+    for name in dict.fromkeys([cfg.name, *cfg.experiments.values()]):
+        c = cfg if name == cfg.name else load_config(name, list(overrides))
+        try: out[name] = {str(f): sha256_file(f)[:16] for f in _data_files(c)}
+        except DataError as e: out[name] = f"missing: {short_text(e, 160)}"
+    return out
+
 # %% ../nbs/80_reproduce.ipynb #9ffa136d
 def _nb_hash(nb: Path) -> str:
     return sha256_file(nb)[:16]
@@ -173,7 +204,8 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
     atomic_write_text(out / "config.yaml", to_yaml(cfg))
     mpath = out / "manifest.json"
     man = _load_manifest(mpath)
-    chash, code = config_hash(cfg), code_version()
+    chash, code, src = config_hash(cfg), code_version(), source_hash()
+    data = data_fingerprint(cfg, overrides)
     runs = man.get("experiments", {})
     failed = None
     bar = tqdm(nbs, desc=f"reproduce {cfg.name}", unit="nb", disable=not progress, file=sys.stdout)
@@ -182,7 +214,8 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
         bar.set_postfix_str(name)
         prev, dest = runs.get(name, {}), out / "notebooks" / f"{name}.ipynb"
         if (not force and prev.get("status") == "ok" and prev.get("notebook_sha") == _nb_hash(nb)
-                and prev.get("config_hash") == chash and prev.get("finepose") == code["finepose"] and dest.exists()):
+                and prev.get("config_hash") == chash and prev.get("source_hash") == src and prev.get("data") == data
+                and dest.exists()):
             log(f"  {name}: up to date (use --force to rerun)"); continue
         stage, failed_dir = out / ".staging" / name, out / "failed" / name
         shutil.rmtree(stage, ignore_errors=True)
@@ -207,7 +240,7 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
         rec_path = out / "records" / f"{name}.json"
         rec = json.loads(rec_path.read_text()) if rec_path.exists() else {}
         runs[name] = dict(status="ok", notebook_sha=_nb_hash(nb), config_hash=chash, finepose=code["finepose"],
-                          wall_s=round(time.perf_counter() - t0, 2), record=rec)
+                          source_hash=src, data=data, wall_s=round(time.perf_counter() - t0, 2), record=rec)
         log(f"  {name}: done in {runs[name]['wall_s']:.1f} s")
     with contextlib.suppress(OSError): (out / ".staging").rmdir()
     with contextlib.suppress(OSError): (out / "failed").rmdir()
