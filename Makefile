@@ -17,7 +17,7 @@ export MPLCONFIGDIR        := $(CURDIR)/.cache/matplotlib
 export MPLBACKEND          := Agg
 export PYTHONHASHSEED      := 0
 
-.PHONY: install reproduce test test-fast lint export clean-nbs readme benchmark
+.PHONY: install reproduce test test-fast lint export nbs clean-nbs readme benchmark
 
 install: $(STAMP)
 
@@ -46,6 +46,14 @@ export: $(STAMP)
 	$(VENV)/bin/nbdev_clean
 	$(VENV)/bin/nbdev_clean --fname experiments
 	$(PY) tools/make_readme.py
+
+# Re-execute every library chapter and save its outputs (pictures, shapes, tables) into the notebook; the test
+# suite fails when a chapter's committed outputs are stale in kind (tools/run_chapter.py --check).
+nbs: $(STAMP)
+	@# one fresh process per chapter (a chapter may change torch's global state), two at a time
+	printf '%s\n' nbs/index.ipynb $(sort $(wildcard nbs/[0-9]*.ipynb)) | \
+	  OMP_NUM_THREADS=1 xargs -P 2 -n 1 $(PY) tools/run_chapter.py --write
+	$(VENV)/bin/nbdev_clean
 
 readme: $(STAMP)
 	$(PY) tools/make_readme.py
