@@ -260,7 +260,7 @@ def checkpoint_digest(obj) -> str:
         elif torch.is_tensor(o):
             t = o.detach().cpu().contiguous()
             h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
-            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+            if t.numel(): h.update(t.reshape(-1).view(torch.uint8).numpy())       # the buffer itself, no copy
         else:
             h.update(f"{key}|{type(o).__name__}|{o!r}|".encode())
     feed({k: v for k, v in obj.items() if k != "content_sha256"}, "")
@@ -351,17 +351,9 @@ def architecture_diff(ckpt_cfg: Config, cfg: Config) -> list[tuple[str, object, 
     return [(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
 
 def _load_strict(model, state_dict: dict, path) -> None:
-    own = model.state_dict()
-    missing = [k for k in own if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in own]
-    shapes = [f"{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}" for k in own
-              if k in state_dict and tuple(state_dict[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or shapes:
-        parts = [f"{len(missing)} missing (e.g. {missing[:3]})" if missing else "",
-                 f"{len(unexpected)} unexpected (e.g. {unexpected[:3]})" if unexpected else "",
-                 f"{len(shapes)} of another shape (e.g. {shapes[:2]})" if shapes else ""]
-        raise CheckpointError(f"{path}: weights do not fit the model of this profile: "
-                              + "; ".join(p for p in parts if p))
+    "Load `state_dict` strictly; missing, unexpected or mis-shaped tensors are one `CheckpointError` (`_diff_report`)."
+    try: _diff_report(path, state_dict, model)
+    except ValueError as e: raise CheckpointError(str(e)) from None
     model.load_state_dict(state_dict, strict=True)
 
 def load_model_for_eval(cfg: Config, checkpoint, device=None):

@@ -33,9 +33,10 @@ class DataError(ValueError):
 # %% ../nbs/00_io.ipynb #a03127d9
 def short_repr(value, limit: int = 60) -> str:
     "`repr(value)` of at most `limit` characters (the full length said), so that no error message grows without bound."
-    if isinstance(value, (str, bytes)) and len(value) > limit: value = value[: limit + 1]   # never repr a huge string
+    n = len(value) if isinstance(value, (str, bytes)) else None
+    if n is not None and n > limit: value = value[: limit + 1]                  # never repr a huge string
     r = repr(value)
-    return r if len(r) <= limit else f"{r[:limit]}... ({len(r)} characters)"
+    return r if len(r) <= limit else f"{r[:limit]}... ({n if n is not None else len(r)} characters)"
 
 def short_text(text, limit: int = 200) -> str:
     "`str(text)` on one line, cut to `limit` characters: for quoting library messages inside the kit's own."

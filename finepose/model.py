@@ -192,12 +192,12 @@ def sample(self: FinePOSE, x2d, text=None, pretext=None, x2d_flip=None, num_prop
         noise = [torch.randn(shape, generator=generator, device=dev)]
     feats = self.prompt_features(text, pretext)
     twice = lambda a: None if a is None else torch.cat([a, a])          # inputs of the stacked plain + mirror pass
+    feats2 = None if feats is None or not batch_flip else tuple(map(twice, feats))   # once per call, not per step
     run = lambda X, xi, t, txt, pre, f: self.denoise(X, xi, t, txt, pre, f, hyp_chunk, autocast)
     trace = dict(ev_x=[], ev_net_out=[], ev_pred_noise=[], ev_t=[])
 
     def denoise_pair(X, x_in, t):                                      # the network calls of one step
         if flip and batch_flip:
-            feats2 = None if feats is None else tuple(map(twice, feats))
             p, pf = run(torch.cat([X, x2d_flip]), torch.cat([x_in, mirror(x_in)]), t.repeat(2), twice(text),
                         twice(pretext), feats2).split(B)
         else:
