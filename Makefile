@@ -1,5 +1,6 @@
 # FinePOSE reproducibility kit: the two commands of the README, plus helpers for developers.
-#   make reproduce   regenerate results/ (profile smoke by default: embedded synthetic data, CPU, minutes)
+#   make reproduce   regenerate every result of profile smoke (embedded synthetic data, CPU) into results/smoke.check/
+#                    and compare it with the committed results/smoke/ (finepose reproduce --check)
 #   make test        the whole test suite (what CI runs)
 # Both create or reuse the local virtual environment .venv and install the pinned requirements of settings.ini.
 
@@ -31,8 +32,11 @@ $(STAMP): settings.ini setup.py pyproject.toml
 	@mkdir -p $(JUPYTER_CONFIG_DIR) $(JUPYTER_DATA_DIR) $(JUPYTER_RUNTIME_DIR) $(IPYTHONDIR) $(MPLCONFIGDIR)
 	@touch $(STAMP)
 
+# Regenerate every experiment into results/$(PROFILE).check/ and compare it with the committed results/$(PROFILE)/
+# (exit 1 when a number is off by more than its tolerance). To refresh the reference itself after an intended change:
+#   $(VENV)/bin/finepose reproduce --profile smoke --force
 reproduce: $(STAMP)
-	$(VENV)/bin/finepose reproduce --profile $(PROFILE)
+	$(VENV)/bin/finepose reproduce --profile $(PROFILE) --check
 
 test: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider -m sync tests

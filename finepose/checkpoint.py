@@ -240,7 +240,7 @@ def unpack_state(obj):
 # %% ../nbs/17_checkpoint.ipynb #4ed981dc
 CHECKPOINT_FORMAT = "finepose-train/2"
 "Format tag and version of the kit's training checkpoints (version 1 carried no content hash)."
-RESUME_FREE_KEYS = ("name", "description", "experiments", "device", "results_dir", "train.epochs", "train.checkpoint_dir",
+RESUME_FREE_KEYS = ("name", "description", "experiments", "seeds", "device", "results_dir", "train.epochs", "train.checkpoint_dir",
                     "eval.")
 "Configuration keys that may differ between a checkpoint and the run that resumes it."
 

@@ -98,6 +98,9 @@ class ModelConfig:
     use_fpp: bool = opt(True, "ablation: part-aware prompts (off: no text conditioning)", None, official=False)
     use_fpc: bool = opt(True, "ablation: prompt-pose cross-attention block", None, official=False)
     use_pts: bool = opt(True, "ablation: prompt-driven timestep stylization", None, official=False)
+    objective: Literal["diffusion", "regression"] = opt(
+        "diffusion", "diffusion: FinePOSE; regression: the kit's deterministic baseline, the same network regressing "
+        "3D from 2D in one pass (noisy input 0, t = 0)", None, official=False)
 
 @dataclass
 class DiffusionConfig:
@@ -114,6 +117,10 @@ class TrainConfig:
     epochs: int = opt(100, "training epochs (CPN 100; GT 2D uses -e_gt 120)", "-e/--epochs")
     lr: float = opt(6e-5, "AdamW learning rate", "-lr/--learning-rate")
     lr_decay: float = opt(0.993, "multiplicative learning-rate decay after every epoch", "-lrd/--lr-decay")
+    lr_schedule: Literal["official", "warmup-cosine"] = opt(
+        "official", "official: lr * lr_decay**epoch; warmup-cosine: linear warm-up over warmup_steps, then cosine "
+        "decay to 0 at the last step (per step; lr_decay unused)", None, official=False)
+    warmup_steps: int = opt(0, "warmup-cosine: steps of linear warm-up from lr/warmup_steps to lr", None, official=False)
     weight_decay: float = opt(0.1, "AdamW weight decay (on every parameter)", None)
     batch_chunks: int = opt(4, "windows per step: official -b 1024 frames // -s 243", "-b/--batch-size")
     loss_backward: Literal["plain", "official"] = opt(
@@ -160,6 +167,8 @@ class Config:
     experiments: dict[str, str] = opt({}, "profile each experiment role uses when this profile is reproduced: 'h36m' "
                                       "(ablation, prompts, Figure 3), 'table1-detector', 'table1-gt', '3dhp' (absent: "
                                       "the profile itself)", None, False)
+    seeds: list[int] = opt([1], "training seeds of every experiment row (one run with train.seed = s each); the "
+                           "tables report mean ± standard deviation over them", None, False)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
@@ -282,6 +291,9 @@ def validate(cfg: Config) -> Config:
                    ("train.epochs", cfg.train.epochs), ("data.downsample", d.downsample)]:
         if v < 1: raise ConfigError(f"{key} must be >= 1, got {v}")
     if not (math.isfinite(cfg.train.lr) and cfg.train.lr > 0): raise ConfigError(f"train.lr must be > 0, got {cfg.train.lr}")
+    if cfg.train.warmup_steps < 0: raise ConfigError(f"train.warmup_steps must be >= 0, got {cfg.train.warmup_steps}")
+    if not cfg.seeds or len(set(cfg.seeds)) != len(cfg.seeds):
+        raise ConfigError(f"seeds must be a non-empty list of distinct integers, got {cfg.seeds}")
     if cfg.eval.sampling_timesteps > cfg.diffusion.timesteps:
         raise ConfigError(f"eval.sampling_timesteps={cfg.eval.sampling_timesteps} exceeds diffusion.timesteps")
     if not 0 < d.subset <= 1: raise ConfigError(f"data.subset must be in (0, 1], got {d.subset}")

@@ -21,13 +21,13 @@ from .fpp import pretext_ids, word_ids
 from .generators import Windows, eval_windows
 from .io import DataError, atomic_write_json, atomic_write_text
 from .prepare import load_prepared
-from .metrics import (AGGREGATIONS, ActionErrorTable, batch_metrics, privileged_info, privileged_note,
-                              reproject_hypotheses)
+from .metrics import (AGGREGATIONS, ActionErrorTable, SmoothnessTable, aggregated_poses, batch_metrics,
+                              privileged_info, privileged_note, reproject_hypotheses)
 from .skeleton import H36M_ACTIONS, H36M_LEFT, H36M_RIGHT, action_word, flip_pose
 
 # %% auto #0
-__all__ = ['GENERIC_WORD', 'PRIVILEGED_ROW', 'group_by_action', 'prompt_mode', 'EvalResult', 'model_device', 'eval_meta',
-           'evaluate_h36m']
+__all__ = ['GENERIC_WORD', 'PRIVILEGED_ROW', 'group_by_action', 'prompt_mode', 'EvalResult', 'frames_of_windows', 'model_device',
+           'eval_meta', 'evaluate_h36m']
 
 # %% ../nbs/23_evaluate.ipynb #8389ffdb
 GENERIC_WORD = "Action"
@@ -66,9 +66,10 @@ PRIVILEGED_ROW = "privileged information"
 
 @dataclass
 class EvalResult:
-    "Per-action errors of one evaluation run (an `ActionErrorTable`) and the settings that produced them."
+    "Per-action errors of one evaluation run (an `ActionErrorTable`), the settings, and the motion's smoothness."
     table: ActionErrorTable
     meta: dict = field(default_factory=dict)
+    smooth: SmoothnessTable | None = None
 
     @property
     def metrics(self) -> list[str]: return self.table.metrics
@@ -101,6 +102,22 @@ class EvalResult:
         s = self.table.summary(step)
         s["privileged"] = [self.privileged(m) for m in s.index]
         return s
+
+    def _smoothness(self) -> SmoothnessTable:
+        if self.smooth is None or not self.smooth.sums:
+            raise ValueError("this EvalResult carries no smoothness data (evaluate_h36m records it in `smooth`)")
+        return self.smooth
+
+    def smoothness(self) -> pd.DataFrame:
+        """One row per motion metric of the last DDIM step ('MPJVE J-Best', ..., 'Accel J-Agg'): action-wise and
+        frame-wise means (mm/frame, mm/frame²), unit, and the privileged information of its aggregation."""
+        s = self._smoothness().summary()
+        s["privileged"] = [self.privileged(m) for m in s.index]
+        return s
+
+    def smoothness_table(self) -> pd.DataFrame:
+        "Actions x motion metrics of the last DDIM step (mm/frame, mm/frame²), plus the action-wise and frame-wise means."
+        return self._smoothness().table()
 
     def final(self, metric: str = "MPJPE J-Best", step: int = -1) -> float:
         "The official final number (action-wise mean, mm) of `metric` at `step`."
@@ -145,6 +162,18 @@ class EvalResult:
 
     def __repr__(self) -> str: return self.render()
 
+# %% ../nbs/23_evaluate.ipynb #c8a2b002
+def frames_of_windows(idx, x) -> np.ndarray:
+    "One value per frame (T, ...) from per-slot values `x` (n, F, ...) of windows with frame index `idx` (n, F)."
+    idx, x = np.asarray(idx), np.asarray(x)
+    if idx.ndim != 2 or x.shape[:2] != idx.shape:
+        raise ValueError(f"frames_of_windows: x {x.shape} must start with the window layout of idx {idx.shape} (n, F)")
+    frames, first = np.unique(idx.reshape(-1), return_index=True)         # first slot that shows each frame
+    if not np.array_equal(frames, np.arange(len(frames))):
+        raise ValueError(f"frames_of_windows: idx must cover the frames 0..T-1 of one sequence, got frames "
+                         f"{frames[:5].tolist()}...{frames[-1]}")
+    return x.reshape(-1, *x.shape[2:])[first]
+
 # %% ../nbs/23_evaluate.ipynb #3871785c
 def model_device(model) -> torch.device:
     "The device of `model`'s first parameter (CPU for a parameter-free stand-in)."
@@ -184,6 +213,7 @@ def evaluate_h36m(model, cfg: Config, sequences=None, prompt=None, generator: to
     device = model_device(model)
     gen = generator if generator is not None else torch.Generator(device=device).manual_seed(E.seed)
     table = ActionErrorTable(E.weighting, mode)
+    smooth = SmoothnessTable(mode)
     pre = pretext_ids(cfg.model.pretext).to(device)                        # (6, 77)
     windows = {id(s): eval_windows(s.pos2d, s.pos3d, F, where=_where(s)) for s in sequences}
     n_batches = sum(math.ceil(len(w) / bs) for w in windows.values())
@@ -201,6 +231,7 @@ def evaluate_h36m(model, cfg: Config, sequences=None, prompt=None, generator: to
                     if cam.shape != (9,):
                         raise DataError(f"{where}: intrinsic must be (9,) [fx,fy,cx,cy,k1,k2,k3,p1,p2], got {tuple(cam.shape)}")
                     ids = word_ids(word_of(s)).to(device)                   # (1, 77)
+                    last = {}                                               # aggregation -> [(b, F, J, 3)] at step K-1
                     for b0 in range(0, len(w), bs):
                         sl = slice(b0, b0 + bs)
                         X = torch.from_numpy(w.x2d[sl]).to(device)
@@ -215,11 +246,16 @@ def evaluate_h36m(model, cfg: Config, sequences=None, prompt=None, generator: to
                         reproj = reproject_hypotheses(P, traj, cam)
                         vals = batch_metrics(P, Y, reproj, X, p2=E.p2, weighting=E.weighting)
                         table.add(word, vals, b * F if E.weighting == "official" else w.weights[sl])
+                        for a, pose in aggregated_poses(P[:, -1:], Y, reproj[:, -1:], X,
+                                                        per_window=E.weighting == "clean").items():
+                            last.setdefault(a, []).append(pose[:, 0].cpu().numpy())
                         n_windows += b
                         bar.update(1)
+                    smooth.add_sequence(word, {a: frames_of_windows(w.idx, np.concatenate(v)) for a, v in last.items()},
+                                        frames_of_windows(w.idx, w.y))
     finally:
         bar.close()
         if was_training and hasattr(model, "train"): model.train()
     meta = eval_meta(cfg, mode, sequences=len(sequences), windows=n_windows, device=str(device),
                  seconds=round(time.perf_counter() - t0, 3))
-    return EvalResult(table, meta)
+    return EvalResult(table, meta, smooth)

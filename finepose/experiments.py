@@ -9,6 +9,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,26 +18,29 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 
 from .cameras import DHP_INTRINSICS, normalize_screen
 from .checkpoint import load_model_for_eval
-from .config import Config, ConfigError, config_hash, flat_dict, load_config, to_dict
+from .config import Config, ConfigError, config_hash, flat_dict, get_device, load_config, to_dict
 from .evaluate import evaluate_h36m
 from .evaluate3dhp import dhp_sequence, load_3dhp_eval_set
 from .io import DataError, array_hash, atomic_open, atomic_write_json, atomic_write_text
 from .metrics import AGGREGATIONS
 from .prepare import Sequence
-from .skeleton import DHP_ROOT, action_word
+from .skeleton import DHP_ROOT, H36M_ACTIONS, action_word
 from .synthetic import ACTIONS, SYNTHETIC_LABEL, synthetic_3dhp_take, synthetic_3dhp_test_arrays
-from .train import train
+from .train import train, training_split
 
 # %% auto #0
-__all__ = ['TRAIN_FREE_KEYS', 'TRAINING_MODULES', 'TABLE1_COLUMNS', 'PAPER_COLUMNS', 'EXPERIMENT_ROLES', 'ABLATIONS',
-           'is_synthetic', 'data_label', 'save_table', 'read_table', 'stamp_figure', 'save_figure', 'code_key',
-           'training_key', 'model_dir', 'weights_id', 'cached_model', 'model_from_checkpoint', 'EvalRecord', 'eval_key',
-           'evaluate_cached', 'paper_table1', 'table1_frame', 'paper_comparison', 'experiment_config', 'h36m_config',
-           'table1_configs', 'derangement', 'shuffled_prompt', 'count_denoiser_passes', 'sampling_cost',
-           'synthetic_3dhp_test_set', 'synthetic_3dhp_train', 'dhp_config', 'require_3dhp_test_set']
+__all__ = ['TRAIN_FREE_KEYS', 'TRAINING_MODULES', 'TABLE1_COLUMNS', 'PAPER_COLUMNS', 'EXPERIMENT_ROLES', 'ABLATIONS', 'BASELINES',
+           'NOISE_ALPHA', 'is_synthetic', 'data_label', 'save_table', 'read_table', 'stamp_figure', 'save_figure',
+           'code_key', 'training_key', 'model_dir', 'weights_id', 'cached_model', 'model_from_checkpoint', 'EvalRecord',
+           'eval_key', 'evaluate_cached', 'paper_table1', 'table1_frame', 'paper_comparison', 'experiment_config',
+           'h36m_config', 'table1_configs', 'derangement', 'shuffled_prompt', 'count_denoiser_passes', 'sampling_cost',
+           'synthetic_3dhp_test_set', 'synthetic_3dhp_train', 'dhp_config', 'require_3dhp_test_set', 'PoseBaseline',
+           'MeanPose', 'LinearLift', 'regression_config', 'baseline_record', 'seed_configs', 'mean_std', 'fmt_mean_std',
+           'versus_reference', 'seed_table', 'prompt_of', 'experiment_workers', 'prefetch', 'learning_curves']
 
 # %% ../nbs/25_experiments.ipynb #dfa8023b
 def is_synthetic(cfg: Config) -> bool:
@@ -84,15 +88,19 @@ def stamp_figure(fig, cfg: Config):
     return fig.text(0.5, y - 0.02, data_label(cfg).upper() if syn else data_label(cfg), ha="center", va="top",
                     fontsize=7, color="crimson" if syn else "0.3", weight="bold" if syn else "normal")
 
-def save_figure(fig, folder, name: str, cfg: Config, dpi: int = 110) -> Path:
-    "Stamp `fig` with the data label and write `<folder>/<name>.png` atomically; returns the path."
+def save_figure(fig, folder, name: str, cfg: Config, dpi: int = 110, data: pd.DataFrame | None = None) -> Path:
+    """Stamp `fig` with the data label and write `<folder>/<name>.png` atomically; returns the path. `data`: the
+    numbers the figure draws, written beside it as `<name>.csv` (what `finepose reproduce --check` compares)."""
+    if data is not None:
+        save_table(data, folder, name, f"data behind the figure {name}.png", cfg)
+        (Path(folder) / f"{name}.md").unlink(missing_ok=True)
     stamp_figure(fig, cfg)
     path = Path(folder) / f"{name}.png"
     with atomic_open(path, "wb") as f: fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
     return path
 
 # %% ../nbs/25_experiments.ipynb #6c70242e
-TRAIN_FREE_KEYS = ("name", "description", "experiments", "device", "results_dir", "train.checkpoint_dir", "eval.")
+TRAIN_FREE_KEYS = ("name", "description", "experiments", "seeds", "device", "results_dir", "train.checkpoint_dir", "eval.")
 "Configuration keys (prefixes) that do not change the trained weights."
 
 def _sha(obj) -> str:
@@ -142,7 +150,7 @@ def cached_model(cfg: Config, tag: str, sequences=None, extra=None, progress: bo
         say(f"{tag}: reusing the trained model in {d}")
     summ = json.loads((d / "summary.json").read_text())
     model = load_model_for_eval(cfg, d / "best.pt")
-    info = dict(tag=tag, dir=str(d), checkpoint=str(d / "best.pt"), training_key=training_key(cfg, extra),
+    info = dict(tag=tag, dir=str(d), checkpoint=str(d / "best.pt"), seed=cfg.train.seed, training_key=training_key(cfg, extra),
                 weights_id=weights_id(model), trained_now=trained, train_wall_s=round(wall, 2),
                 epochs=summ.get("epochs_done"), best_epoch=summ.get("best_epoch"), best_val_mm=summ.get("best_val_mm"),
                 selection_rule=summ.get("selection_rule"), selection_note=summ.get("selection_note"))
@@ -166,12 +174,19 @@ class EvalRecord:
     per_action: pd.DataFrame       # actions (+ the two means) x metrics at the last step
     steps: pd.DataFrame            # metric x step: action-wise mean at every DDIM step
     meta: dict = field(default_factory=dict)
+    smoothness: pd.DataFrame | None = None   # 'MPJVE P-Agg', 'Accel P-Agg', ... -> action_wise, frame_wise, unit, privileged
 
     @classmethod
     def from_result(cls, res) -> EvalRecord:
         steps = pd.DataFrame({m: res.step_table(m).loc["action-wise mean"].values for m in res.metrics}).T
         steps.columns = [f"step {k}" for k in range(steps.shape[1])]
-        return cls(res.summary(), res.final_table(privileged_row=False).astype(float), steps, dict(res.meta))
+        smooth = res.smoothness() if hasattr(res, "smoothness") else None
+        return cls(res.summary(), res.final_table(privileged_row=False).astype(float), steps, dict(res.meta), smooth)
+
+    def smooth(self, metric: str = "MPJVE P-Agg") -> float | None:
+        "Action-wise temporal error `metric` ('MPJVE <agg>' in mm/frame, 'Accel <agg>' in mm/frame²); None if not measured."
+        if self.smoothness is None or metric not in self.smoothness.index: return None
+        return float(self.smoothness.loc[metric, "action_wise"])
 
     def final(self, metric: str = "MPJPE J-Best") -> float:
         "Official final number (action-wise mean, last step) of `metric`."
@@ -184,12 +199,15 @@ class EvalRecord:
 
     def to_json(self) -> dict:
         sp = lambda df: json.loads(df.to_json(orient="split", double_precision=15))
-        return dict(summary=sp(self.summary), per_action=sp(self.per_action), steps=sp(self.steps), meta=self.meta)
+        return dict(summary=sp(self.summary), per_action=sp(self.per_action), steps=sp(self.steps), meta=self.meta,
+                    smoothness=None if self.smoothness is None else sp(self.smoothness))
 
     @classmethod
     def from_json(cls, d: dict) -> EvalRecord:
         rd = lambda x: pd.DataFrame(x["data"], index=x["index"], columns=x["columns"])
-        return cls(rd(d["summary"]), rd(d["per_action"]).astype(float), rd(d["steps"]).astype(float), d["meta"])
+        sm = d.get("smoothness")
+        return cls(rd(d["summary"]), rd(d["per_action"]).astype(float), rd(d["steps"]).astype(float), d["meta"],
+                   None if sm is None else rd(sm))
 
 def eval_key(cfg: Config, weights: str, prompt_id: str = "gt", extra=None) -> str:
     "Cache key of one evaluation: weights id, the `data` and `eval` settings, the prompt and `extra`."
@@ -370,3 +388,199 @@ def require_3dhp_test_set(cfg: Config) -> dict:
                         "(https://vcai.mpi-inf.mpg.de/3dhp-dataset), unpack the official test set so that "
                         "<folder>/TS1..TS6/annot_data.mat exist and set data.dhp_test_dir=<folder> (or convert it with "
                         "`python data_prep/convert_3dhp.py <folder>`; see data_prep/README.md)") from None
+
+# %% ../nbs/25_experiments.ipynb #1781cda0
+def _root_relative_2d(x2d) -> torch.Tensor:
+    "(..., J, 2) 2D with joint 0 subtracted, flattened to (..., 2J): what the linear baseline reads."
+    x = torch.as_tensor(x2d, dtype=torch.float32)
+    return (x - x[..., :1, :]).flatten(-2)
+
+class PoseBaseline(nn.Module):
+    """A baseline with FinePOSE's `sample` interface: one pose per frame, repeated for every DDIM step and hypothesis,
+    so `evaluate_h36m` scores it with the same protocol (its four aggregations coincide)."""
+    def predict(self, x2d: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self, x2d, text=None, pretext=None, x2d_flip=None, num_proposals=1, sampling_timesteps=1, flip=True,
+               generator=None, **kw) -> torch.Tensor:
+        B, F, J, _ = x2d.shape
+        p = self.predict(x2d)
+        return p[:, None, None].expand(B, sampling_timesteps, num_proposals, F, J, 3).contiguous()
+
+class MeanPose(PoseBaseline):
+    "Baseline: the mean root-relative training pose, whatever the input (`pose` (J, 3), root 0)."
+    def __init__(self, pose):
+        super().__init__()
+        self.register_buffer("pose", torch.as_tensor(np.asarray(pose), dtype=torch.float32))
+
+    @classmethod
+    def fit(cls, sequences) -> MeanPose:
+        y = np.concatenate([s.pos3d for s in sequences]).astype(np.float64)
+        y[:, 0] = 0.0                                       # joint 0 holds the trajectory: not predicted
+        return cls(y.mean(0))
+
+    def predict(self, x2d):
+        return self.pose.to(x2d.device).expand(*x2d.shape[:-1], 3)
+
+class LinearLift(PoseBaseline):
+    """Baseline: one linear map, fitted by least squares on every training frame, from the root-relative 2D pose
+    (2J numbers and a bias) to the root-relative 3D pose (3J), frame by frame; no temporal context, no prompt."""
+    def __init__(self, weight):
+        super().__init__()
+        self.register_buffer("weight", torch.as_tensor(np.asarray(weight), dtype=torch.float32))   # (2J + 1, 3J)
+
+    @classmethod
+    def fit(cls, sequences) -> LinearLift:
+        X = np.concatenate([_root_relative_2d(s.pos2d).numpy() for s in sequences]).astype(np.float64)
+        Y = np.concatenate([s.pos3d for s in sequences]).astype(np.float64)
+        Y[:, 0] = 0.0
+        Xb = np.concatenate([X, np.ones((len(X), 1))], 1)
+        W, *_ = np.linalg.lstsq(Xb, Y.reshape(len(Y), -1), rcond=None)
+        return cls(W)
+
+    def predict(self, x2d):
+        x = _root_relative_2d(x2d)
+        xb = torch.cat([x, torch.ones_like(x[..., :1])], -1)
+        return (xb @ self.weight.to(x.device)).unflatten(-1, (-1, 3))
+
+# %% ../nbs/25_experiments.ipynb #7e3034b5
+BASELINES = {"mean training pose": MeanPose, "linear least squares": LinearLift}
+"The data baselines the kit fits itself (name -> class with `fit(sequences)`); the network baseline is the backbone with `model.objective = 'regression'`."
+
+def regression_config(cfg: Config) -> Config:
+    "`cfg` for the deterministic baseline: the same network and recipe, regressing 3D directly (no diffusion)."
+    c = copy.deepcopy(cfg)
+    c.model.objective = "regression"
+    return c
+
+def baseline_record(name: str, cfg: Config, say=print) -> EvalRecord:
+    """Fit the data baseline `name` (see `BASELINES`) on the training frames FinePOSE trains on (the validation
+    subjects left out, as in `finepose.train.training_split`) and score it with the official protocol of `cfg`."""
+    if name not in BASELINES: raise ValueError(f"unknown baseline {name!r}; have {list(BASELINES)}")
+    train_seqs, _ = training_split(cfg)
+    model = BASELINES[name].fit(train_seqs)
+    rec = EvalRecord.from_result(evaluate_h36m(model, cfg, progress=False))
+    rec.meta.update(baseline=name, fitted_on=sorted({s.subject for s in train_seqs}), frames=sum(map(len, train_seqs)))
+    say(f"baseline {name}: MPJPE {rec.final('MPJPE P-Agg'):.2f} mm")
+    return rec
+
+# %% ../nbs/25_experiments.ipynb #9a0c4e4a
+def seed_configs(cfg: Config) -> list[Config]:
+    "One copy of `cfg` per seed of `cfg.seeds`, with `train.seed` set to it (the runs a table row averages over)."
+    out = []
+    for s in cfg.seeds:
+        c = copy.deepcopy(cfg)
+        c.train.seed = int(s)
+        out.append(c)
+    return out
+
+def mean_std(values) -> tuple[float, float, int]:
+    "(mean, sample standard deviation (ddof 1; nan for one value), n) of `values`."
+    v = np.asarray(list(values), dtype=np.float64)
+    if v.size == 0: raise ValueError("mean_std: no values")
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan"), int(v.size)
+
+def fmt_mean_std(values, digits: int = 2) -> str:
+    "'m ± s' of `values` (one value: just the number)."
+    m, s, n = mean_std(values)
+    return f"{m:.{digits}f}" if n == 1 else f"{m:.{digits}f} ± {s:.{digits}f}"
+
+NOISE_ALPHA = 0.05
+"A difference of two rows counts as beyond the seed spread when Welch's t-test gives p < NOISE_ALPHA."
+
+def versus_reference(values, reference) -> dict:
+    """Compare the seeds of one row with those of the reference row: difference of means, Welch's t-test p-value,
+    and a verdict: 'exceeds seed spread' (p < `NOISE_ALPHA`), 'within noise', or 'single run: no spread'."""
+    a, b = np.asarray(list(values), np.float64), np.asarray(list(reference), np.float64)
+    diff = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:
+        return dict(diff=diff, p=float("nan"), verdict="single run: no spread")
+    from scipy.stats import ttest_ind
+    p = float(ttest_ind(a, b, equal_var=False).pvalue) if (a.std() > 0 or b.std() > 0) else (0.0 if diff else 1.0)
+    return dict(diff=diff, p=p, verdict="exceeds seed spread" if p < NOISE_ALPHA else "within noise")
+
+def seed_table(records: dict, columns, reference: str | None = None, column: str = "MPJPE P-Agg",
+               digits: int = 2) -> pd.DataFrame:
+    """Rows x `columns` of 'mean ± std' over seeds, from `records` {row: [EvalRecord per seed]}; with `reference`,
+    also the change of `column` against that row, its p-value and verdict (`versus_reference`), and the seed count."""
+    rows = {}
+    for row, recs in records.items():
+        r = {c: fmt_mean_std([x.final(c) for x in recs], digits) for c in columns}
+        if reference is not None:
+            v = versus_reference([x.final(column) for x in recs], [x.final(column) for x in records[reference]])
+            r[f"change of {column} vs {reference}"] = round(v["diff"], digits)
+            r["Welch p"] = round(v["p"], 3) if v["p"] == v["p"] else float("nan")
+            r["verdict"] = "reference" if row == reference else v["verdict"]
+        r["seeds"] = len(recs)
+        rows[row] = r
+    return pd.DataFrame(rows).T
+
+# %% ../nbs/25_experiments.ipynb #95e58f83
+def prompt_of(spec: str) -> tuple:
+    "(prompt, prompt_id) for `evaluate_cached` from a picklable spec: 'gt', 'generic' or 'shuffled-seed<k>'."
+    if spec in ("gt", "generic"):
+        return spec, spec
+    if spec.startswith("shuffled-seed"):
+        return shuffled_prompt(H36M_ACTIONS, seed=int(spec.removeprefix("shuffled-seed"))), spec
+    raise ValueError(f"unknown prompt spec {spec!r} (gt, generic, shuffled-seed<k>)")
+
+def experiment_workers(cfg: Config) -> int:
+    """Processes `prefetch` uses: `FINEPOSE_WORKERS` if set, else 1 on an accelerator and min(2, CPU cores) on CPU
+    (two one-thread processes do about twice the work of one two-thread process at the small profiles' sizes)."""
+    env = os.environ.get("FINEPOSE_WORKERS")
+    if env:
+        try: n = int(env)
+        except ValueError: raise ConfigError(f"FINEPOSE_WORKERS must be a positive integer, got {env!r}") from None
+        if n < 1: raise ConfigError(f"FINEPOSE_WORKERS must be a positive integer, got {env!r}")
+        return n
+    return 1 if get_device(cfg.device).type != "cpu" else max(1, min(2, os.cpu_count() or 1))
+
+def _cached(cfg: Config, tag: str, prompts) -> bool:
+    d = model_dir(cfg, tag)
+    if not _finished(d, cfg.train.epochs): return False
+    if not prompts: return True
+    wid = weights_id(load_model_for_eval(cfg, d / "best.pt"))
+    return all((d / "evals" / f"{tag}-{p}-{eval_key(cfg, wid, p)}.json").is_file() for p in prompts)
+
+def _prefetch_job(cfg: Config, tag: str, prompts) -> str:
+    torch.set_num_threads(1)                           # one thread per process: repeatable, and two fill two cores
+    import warnings
+    warnings.filterwarnings("ignore", message=".*RANDOM weights.*")
+    model, info = cached_model(cfg, tag, say=lambda *a, **k: None)
+    for spec in prompts:
+        prompt, pid = prompt_of(spec)
+        evaluate_cached(model, cfg, info, prompt, prompt_id=pid, say=lambda *a, **k: None)
+    return tag
+
+def prefetch(jobs, workers: int | None = None, say=print) -> int:
+    """Train and evaluate, in `workers` processes, every (cfg, tag, prompt specs) of `jobs` whose model or evaluation
+    is not cached yet; the experiment then finds everything in the cache (`cached_model`, `evaluate_cached`), so its
+    numbers do not depend on how many processes filled it. Returns the number of jobs run."""
+    todo = [(c, t, tuple(p)) for c, t, p in jobs if not _cached(c, t, p)]
+    if not todo: return 0
+    n = workers or experiment_workers(todo[0][0])
+    say(f"prefetch: {len(todo)} of {len(jobs)} models/evaluations to compute, {n} process(es)")
+    t0 = time.perf_counter()
+    if n == 1:
+        for job in todo: _prefetch_job(*job)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn")) as ex:
+            for f in [ex.submit(_prefetch_job, *job) for job in todo]: f.result()
+    say(f"prefetch: done in {time.perf_counter() - t0:.0f} s")
+    return len(todo)
+
+# %% ../nbs/25_experiments.ipynb #f8bc17d8
+def learning_curves(infos: dict) -> pd.DataFrame:
+    """Long table (model, seed, epoch, train_loss_mm, val_mpjpe_mm) from the training logs of the models described
+    by `infos` {name: [info from `cached_model`, one per seed]}."""
+    rows = []
+    for name, lst in infos.items():
+        for info in lst:
+            log = json.loads((Path(info["dir"]) / "summary.json").read_text()).get("log", [])
+            for r in log:
+                rows.append(dict(model=name, seed=info.get("seed"), epoch=int(r["epoch"]),
+                                 train_loss_mm=float(r["train_loss_mm"]), val_mpjpe_mm=float(r["val_mpjpe_mm"])))
+    return pd.DataFrame(rows, columns=["model", "seed", "epoch", "train_loss_mm", "val_mpjpe_mm"])

@@ -19,12 +19,13 @@ from .io import DataError
 from .skeleton import H36M_ACTIONS, action_word
 
 # %% auto #0
-__all__ = ['AGGREGATIONS', 'PRIVILEGED', 'GT_ACTION_LABEL', 'mpjpe', 'procrustes_align', 'p_mpjpe_errors', 'p_mpjpe',
-           'hypothesis_errors', 'reprojection_errors', 'j_best_errors', 'p_best_errors', 'j_agg_errors',
-           'mean_pose_errors', 'batch_mean', 'aligned_hypothesis_errors', 'aligned_mean_pose_errors',
-           'aggregation_errors', 'batch_metrics', 'mpjpe_j_best', 'mpjpe_p_best', 'mpjpe_p_agg', 'mpjpe_j_agg',
-           'p_mpjpe_j_best', 'p_mpjpe_p_best', 'p_mpjpe_p_agg', 'p_mpjpe_j_agg', 'reproject_hypotheses', 'FixtureRow',
-           'check_metric_fixture', 'privileged_info', 'privileged_note', 'ActionErrorTable']
+__all__ = ['AGGREGATIONS', 'PRIVILEGED', 'GT_ACTION_LABEL', 'SMOOTHNESS_UNITS', 'mpjpe', 'mpjve', 'accel_error',
+           'procrustes_align', 'p_mpjpe_errors', 'p_mpjpe', 'hypothesis_errors', 'reprojection_errors', 'j_best_errors',
+           'p_best_errors', 'j_agg_errors', 'mean_pose_errors', 'batch_mean', 'aligned_hypothesis_errors',
+           'aligned_mean_pose_errors', 'aggregation_errors', 'batch_metrics', 'mpjpe_j_best', 'mpjpe_p_best',
+           'mpjpe_p_agg', 'mpjpe_j_agg', 'p_mpjpe_j_best', 'p_mpjpe_p_best', 'p_mpjpe_p_agg', 'p_mpjpe_j_agg',
+           'aggregated_poses', 'reproject_hypotheses', 'FixtureRow', 'check_metric_fixture', 'privileged_info',
+           'privileged_note', 'ActionErrorTable', 'SmoothnessTable']
 
 # %% ../nbs/20_metrics.ipynb #b3875f8b
 def _tensor(x, name: str) -> torch.Tensor:
@@ -64,6 +65,28 @@ def mpjpe(pred, target) -> torch.Tensor:
         raise ValueError(f"mpjpe: pred {tuple(pred.shape)} and target {tuple(target.shape)} must have the same "
                          "shape (..., J, 3)")
     return torch.linalg.vector_norm(pred - target, dim=-1).mean()
+
+# %% ../nbs/20_metrics.ipynb #b7e1a002
+def _check_motion(pred, target, name: str, min_frames: int):
+    "Tensors `pred`, `target` (..., T, J, 3) of equal shape with at least `min_frames` frames."
+    pred, target = _tensor(pred, "pred"), _tensor(target, "target")
+    if pred.shape != target.shape or pred.ndim < 3 or pred.shape[-1] != 3:
+        raise ValueError(f"{name}: pred {tuple(pred.shape)} and target {tuple(target.shape)} must have the same "
+                         "shape (..., T, J, 3)")
+    if pred.shape[-3] < min_frames:
+        raise ValueError(f"{name}: needs at least {min_frames} frames along the time axis (..., T, J, 3), "
+                         f"got T={pred.shape[-3]} in shape {tuple(pred.shape)}")
+    return pred, target.to(pred.device)
+
+def mpjve(pred, target) -> torch.Tensor:
+    "Mean per-joint velocity error: `pred`, `target` (..., T, J, 3), T >= 2 -> 0-d tensor (input unit per frame)."
+    pred, target = _check_motion(pred, target, "mpjve", 2)
+    return torch.linalg.vector_norm(torch.diff(pred - target, n=1, dim=-3), dim=-1).mean()
+
+def accel_error(pred, target) -> torch.Tensor:
+    "Mean per-joint acceleration error: `pred`, `target` (..., T, J, 3), T >= 3 -> 0-d tensor (unit per frame²)."
+    pred, target = _check_motion(pred, target, "accel_error", 3)
+    return torch.linalg.vector_norm(torch.diff(pred - target, n=2, dim=-3), dim=-1).mean()
 
 # %% ../nbs/20_metrics.ipynb #c85e99a2
 def procrustes_align(pred, target) -> np.ndarray:
@@ -125,17 +148,20 @@ def j_best_errors(e) -> torch.Tensor:
     "J-Best selection (oracle): per (b,k,f,j) the smallest error over hypotheses. (B,K,H,F,J) -> (B,K,F,J)."
     return _check_e(e).min(dim=2).values
 
+def _p_best_index(e: torch.Tensor, per_window: bool = False) -> torch.Tensor:
+    "Index of the P-Best hypothesis in `e` (B,K,H,F,J): (B,K,1,1,1) per window, or (1,K,1,1,1) over the batch."
+    B, K, H, F, J = e.shape
+    if per_window:
+        h = e.mean(dim=(3, 4)).argmin(dim=2)                              # (B,K)
+        return h[:, :, None, None, None]
+    h = e.transpose(0, 2).reshape(H, K, -1).mean(-1).argmin(dim=0)        # (K,)
+    return h[None, :, None, None, None]
+
 def p_best_errors(e, per_window: bool = False) -> torch.Tensor:
     "P-Best selection (oracle): one hypothesis per step, chosen over the whole batch (or per window). -> (B,K,F,J)."
     e = _check_e(e)
     B, K, H, F, J = e.shape
-    if per_window:
-        h = e.mean(dim=(3, 4)).argmin(dim=2)                              # (B,K)
-        idx = h[:, :, None, None, None]
-    else:
-        h = e.transpose(0, 2).reshape(H, K, -1).mean(-1).argmin(dim=0)    # (K,)
-        idx = h[None, :, None, None, None]
-    return e.gather(2, idx.expand(B, K, 1, F, J)).squeeze(2)
+    return e.gather(2, _p_best_index(e, per_window).expand(B, K, 1, F, J)).squeeze(2)
 
 def j_agg_errors(e, e2d) -> torch.Tensor:
     "J-Agg selection: per (b,k,f,j) the hypothesis with the smallest 2D reprojection error `e2d`. -> (B,K,F,J)."
@@ -242,6 +268,28 @@ def p_mpjpe_j_agg(P, Y, reproj_2d, x2d) -> np.ndarray:
     P, Y = _check_pred_gt(P, Y)
     R, X = _check_2d(reproj_2d, x2d, P)
     return _numpy(batch_mean(j_agg_errors(aligned_hypothesis_errors(P, Y), reprojection_errors(R, X))))
+
+# %% ../nbs/20_metrics.ipynb #b7e1a012
+def aggregated_poses(P, Y=None, reproj_2d=None, x2d=None, per_window: bool = False) -> dict[str, torch.Tensor]:
+    "The pose (B,K,F,J,3) each aggregation ('J-Best', ..., 'J-Agg') outputs from P (B,K,H,F,J,3); see above."
+    if Y is not None:
+        P, Y = _check_pred_gt(P, Y)
+    else:
+        P = _tensor(P, "P")
+        if P.ndim != 6 or P.shape[-1] != 3:
+            raise ValueError(f"P: expected shape (B,K,H,F,J,3), got {tuple(P.shape)}")
+    if (reproj_2d is None) != (x2d is None):
+        raise ValueError("J-Agg needs both reproj_2d (B,K,H,F,J,2) and x2d (B,F,J,2), or neither")
+    B, K, H, F, J, _ = P.shape
+    pick = lambda h: P.gather(2, h[..., None].expand(B, K, 1, F, J, 3)).squeeze(2)     # h (B,K,1,F,J) -> (B,K,F,J,3)
+    out = {"P-Agg": P.mean(dim=2)}
+    if Y is not None:
+        e = hypothesis_errors(P, Y)
+        out["J-Best"] = pick(e.argmin(dim=2, keepdim=True))
+        out["P-Best"] = pick(_p_best_index(e, per_window).expand(B, K, 1, F, J))
+    if reproj_2d is not None:
+        out["J-Agg"] = pick(reprojection_errors(*_check_2d(reproj_2d, x2d, P)).argmin(dim=2, keepdim=True))
+    return OrderedDict((a, out[a]) for a in AGGREGATIONS if a in out)
 
 # %% ../nbs/20_metrics.ipynb #b200d8ee
 def reproject_hypotheses(P, traj, intrinsic) -> torch.Tensor:
@@ -435,3 +483,74 @@ class ActionErrorTable:
         head = f"{len(self.actions)} actions, weighting={self.weighting}, prompt={self.prompt}, step {step % self.K}"
         return "\n".join([head, s.drop(columns="privileged").to_string(float_format=lambda x: f"{x:.2f}"),
                           privileged_note(self.metrics, self.prompt)])
+
+# %% ../nbs/20_metrics.ipynb #b7e1a022
+SMOOTHNESS_UNITS = {"MPJVE": "mm/frame", "Accel": "mm/frame²"}
+"Smoothness measures of `SmoothnessTable` and the unit of their tables."
+
+class SmoothnessTable:
+    "Accumulates per-sequence MPJVE and acceleration error by action group (frames pooled) and reports them in mm."
+    def __init__(self, prompt: str = "gt"):
+        self.prompt = prompt
+        self.sums: dict[str, dict[str, float]] = {}     # action -> metric -> sum over terms (input unit)
+        self.counts: dict[str, dict[str, int]] = {}     # action -> metric -> number of terms
+        self.aggregations: list[str] | None = None
+
+    def add_sequence(self, action_key: str, poses: dict, target) -> dict[str, float]:
+        "Add one sequence: `poses` aggregation -> (T,J,3) per-frame prediction, `target` (T,J,3). Returns its values."
+        if self.aggregations is None:
+            self.aggregations = list(poses)
+        if list(poses) != self.aggregations:
+            raise ValueError(f"action {action_key!r}: aggregations {list(poses)} differ from earlier sequences "
+                             f"{self.aggregations}")
+        Y = _tensor(target, "target").double()
+        poses = {agg: _tensor(p, f"poses[{agg!r}]").double() for agg, p in poses.items()}
+        for agg, p in poses.items():
+            if p.ndim != 3 or p.shape[-1] != 3 or p.shape != Y.shape:
+                raise ValueError(f"action {action_key!r}, {agg}: poses {tuple(p.shape)} and target "
+                                 f"{tuple(Y.shape)} must both be one sequence (T,J,3)")
+        act = action_word(action_key)
+        sums, counts = self.sums.setdefault(act, {}), self.counts.setdefault(act, {})
+        out = {}
+        for name, fn, lag in (("MPJVE", mpjve, 1), ("Accel", accel_error, 2)):
+            for agg, p in poses.items():
+                m = f"{name} {agg}"
+                n = Y.shape[0] - lag
+                sums.setdefault(m, 0.0); counts.setdefault(m, 0)
+                if n < 1:
+                    continue                                            # too short for this measure
+                out[m] = fn(p, Y).item()
+                sums[m] += out[m] * n
+                counts[m] += n
+        return out
+
+    @property
+    def actions(self) -> list[str]:
+        "Action groups seen so far, in the canonical Human3.6M order (unknown words last, in arrival order)."
+        known = [a for a in H36M_ACTIONS if a in self.sums]
+        return known + [a for a in self.sums if a not in H36M_ACTIONS]
+
+    @property
+    def metrics(self) -> list[str]:
+        return [f"{n} {a}" for n in SMOOTHNESS_UNITS for a in (self.aggregations or [])]
+
+    def table(self) -> pd.DataFrame:
+        "Actions x metrics in mm/frame (MPJVE) and mm/frame² (Accel), plus the action-wise and frame-wise means."
+        if not self.sums:
+            raise ValueError("SmoothnessTable is empty: add sequences first")
+        acts = self.actions
+        per = pd.DataFrame({m: [self.sums[a][m] / self.counts[a][m] * 1000.0 if self.counts[a][m] else np.nan
+                                for a in acts] for m in self.metrics}, index=acts)
+        tot = {m: sum(self.counts[a][m] for a in acts) for m in self.metrics}
+        frame = {m: sum(self.sums[a][m] for a in acts) / tot[m] * 1000.0 if tot[m] else np.nan for m in self.metrics}
+        df = pd.concat([per, pd.DataFrame([per.mean(), pd.Series(frame)], index=["action-wise mean", "frame-wise mean"])])
+        df.attrs["units"] = {m: SMOOTHNESS_UNITS[m.split(" ")[0]] for m in self.metrics}
+        return df
+
+    def summary(self) -> pd.DataFrame:
+        "One row per metric: action-wise mean, frame-wise mean, unit, privileged information."
+        t = self.table()
+        rows = [dict(metric=m, action_wise=t.loc["action-wise mean", m], frame_wise=t.loc["frame-wise mean", m],
+                     unit=SMOOTHNESS_UNITS[m.split(" ")[0]],
+                     privileged="; ".join(privileged_info(m, self.prompt)) or "none") for m in self.metrics]
+        return pd.DataFrame(rows).set_index("metric")

@@ -74,6 +74,7 @@ class FinePOSE(Float64BufferMixin, nn.Module):
         dhp = cfg.model.variant == "3dhp"
         self.joints_left, self.joints_right = (DHP_LEFT, DHP_RIGHT) if dhp else (H36M_LEFT, H36M_RIGHT)
         self.data_unit = 1000.0 if dhp else 1.0
+        self.regression = cfg.model.objective == "regression"   # the deterministic baseline (no diffusion)
 
     @property
     def device(self) -> torch.device:
@@ -116,6 +117,8 @@ class FinePOSE(Float64BufferMixin, nn.Module):
         if noise.shape != y0.shape:
             raise ValueError(f"noise: expected {tuple(y0.shape)} like y0, got {tuple(noise.shape)}")
         x_t = self.noisy(y0 / self.data_unit, t, noise)
+        if self.regression:                                    # the baseline sees no noisy pose and always t = 0
+            t, x_t = torch.zeros_like(t), torch.zeros_like(x_t)
         pred = self.pose_estimator(x2d, x_t, t, text, pretext, text_feats=self.prompt_features(text, pretext))
         return TrainOutput(pred.float() * self.data_unit, t, noise, x_t)
 
@@ -206,6 +209,10 @@ def sample(self: FinePOSE, x2d, text=None, pretext=None, x2d_flip=None, num_prop
         if return_trace: trace["ev_net_out"].append(torch.stack([p, pf])); trace["ev_t"].append(t)
         return (p + mirror(pf)) / 2 if flip else p
 
+    if self.regression:                          # deterministic baseline: one (flip-averaged) pass, repeated K x H
+        x0 = denoise_pair(x2d, torch.zeros((B, 1, Fr, J, 3), device=dev), torch.zeros(B, dtype=torch.long, device=dev))
+        out = x0.unsqueeze(1).expand(B, K, H, Fr, J, 3).contiguous() * self.data_unit
+        return (out, {k: torch.stack(v) for k, v in trace.items() if v}) if return_trace else out
     pairs = ddim_time_pairs(K, self.num_timesteps)
     coefs = ddim_coefficients(self.alphas_cumprod, pairs, self.eta)
     x, lim, outs = noise[0], self.clamp * self.scale, []

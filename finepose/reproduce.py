@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import datetime as _dt
 import hashlib
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -19,15 +22,19 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__
 from .config import ConfigError, check_output_dir, config_hash, get_device, load_config, to_dict, to_yaml
 from .io import DataError, atomic_write_json, atomic_write_text, sha256_file, short_text
 from .prepare import dataset_files
 
 # %% auto #0
-__all__ = ['REQUIRED_PARAMETERS', 'EXPERIMENT_ORDER', 'LIBRARIES', 'repo_root', 'experiments_dir', 'discover_experiments',
-           'notebook_parameters', 'check_parameters', 'write_record', 'library_versions', 'code_version', 'device_info',
-           'source_hash', 'data_fingerprint', 'promote', 'reproduce', 'cli_reproduce']
+__all__ = ['REQUIRED_PARAMETERS', 'EXPERIMENT_ORDER', 'LIBRARIES', 'CHECK_TOLERANCES', 'CHECK_KINDS', 'repo_root',
+           'experiments_dir', 'discover_experiments', 'notebook_parameters', 'check_parameters', 'write_record',
+           'library_versions', 'code_version', 'device_info', 'source_hash', 'data_fingerprint', 'check_tolerances',
+           'quantity_kind', 'result_csvs', 'compare_results', 'check_verdict', 'format_differences', 'promote',
+           'reproduce', 'cli_reproduce']
 
 # %% ../nbs/80_reproduce.ipynb #558772c7
 REQUIRED_PARAMETERS = ("profile", "results_dir", "overrides")
@@ -143,6 +150,226 @@ def data_fingerprint(cfg, overrides=()) -> dict:
         except DataError as e: out[name] = f"missing: {short_text(e, 160)}"
     return out
 
+# %% ../nbs/80_reproduce.ipynb #9eb6af5c
+CHECK_TOLERANCES = {"mm": 0.5, "std": 0.5, "percent": 0.5, "fraction": 0.005, "count": 0, "timing": None,
+                    "machine": None}
+"""Absolute tolerance of each kind of quantity for `compare_results` (`None`: not compared, reported as skipped).
+Override with `compare_results(..., tolerances={'mm': 1.0})` or `finepose reproduce --check --tolerance mm=1`."""
+
+def _words(*words) -> str:
+    "A regex matching any of `words` as a whole word: not preceded or followed by a letter (`wall_s`, `MPJPE J-Best`)."
+    return "|".join(rf"(?<![a-z]){w}(?![a-z])" for w in words)
+
+CHECK_KINDS = (
+    ("machine", r"^(code|lib|device)\.|" + _words("git", "commit", "dirty", "platform", "host", "hostname", "cpus?",
+                                                 "cpu_count", "gpus?", "threads", "device", "version", "malloc")),
+    ("timing", r"(^|[_ (])s\)?$|passes/s|it/s|flop/s|" + _words(
+        "seconds?", "wall", "times?", "runtime", "duration", "elapsed", "gflops?", "tflops?", "speed", "fps",
+        "throughput", "ms", "ms_per", "memory", "mib", "gib", "mb", "gb", "peak")),
+    ("std", r"±|" + _words("std", "sd", "stdev", "standard deviation")),
+    ("percent", r"%|" + _words("pck", "auc", "percent", "pct", "accuracy")),
+    ("fraction", _words("ratio", "fraction", "share", "proportion")),
+    ("mm", r"mpjpe|mpjve|" + _words("mm", "errors?", "accel", "[jp][-_](best|agg)", "distance", "spread")),
+    ("count", r"^[hk]$|(?<![a-z])n_|" + _words("counts?", "frames?", "windows?", "epochs?", "steps?", "passes",
+                                               "rows", "num", "number", "seeds?", "subjects", "layers", "heads",
+                                               "depth", "width", "batch", "size")),
+)
+"""(kind, regex) in order of precedence; matched case-insensitively against a column's name, then its block's
+label, then the row's label (see `quantity_kind`)."""
+
+_SKIP_KINDS = ("machine", "timing")
+
+def check_tolerances(tolerances: dict | None = None) -> dict:
+    "`CHECK_TOLERANCES` with `tolerances` overriding; a `ConfigError` for an unknown kind or a negative tolerance."
+    tol = dict(CHECK_TOLERANCES)
+    bad = sorted(set(tolerances or {}) - set(tol))
+    if bad: raise ConfigError(f"unknown tolerance kind(s) {bad}; the kinds are {sorted(tol)}")
+    neg = {k: v for k, v in (tolerances or {}).items() if v is not None and not v >= 0}
+    if neg: raise ConfigError(f"tolerances must be >= 0 (or None: not compared), got {neg}")
+    tol.update(tolerances or {})
+    return tol
+
+def _kind_of(name: str) -> str | None:
+    for kind, rx in CHECK_KINDS:
+        if re.search(rx, str(name), re.IGNORECASE): return kind
+    return None
+
+def quantity_kind(column: str, row: str = "", block: str = "") -> str | None:
+    """The kind of the quantity in column `column` of row `row` (`block`: the label of the block it lies in): a
+    timing or machine word in any of the three wins; otherwise the first of them that names a kind decides; `None`
+    when none does (floats are then compared as mm, text exactly)."""
+    kinds = [_kind_of(n) for n in (column, block, row)]
+    skip = [k for k in kinds if k in _SKIP_KINDS]
+    if skip: return skip[0]
+    return next((k for k in kinds if k is not None), None)
+
+
+# %% ../nbs/80_reproduce.ipynb #c13ba434
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf|infinity)"
+_NUM_RX = re.compile(rf"\s*(?:{_NUM})\s*", re.IGNORECASE)
+_PM_RX = re.compile(rf"\s*({_NUM})\s*±\s*({_NUM})\s*", re.IGNORECASE)
+_NOT_RESULTS = ("notebooks", "records", "failed", ".staging")
+
+def _number(s: str) -> float | None:
+    "`s` as a float when the whole cell is one number (no units, no thousands separators), else `None`."
+    return float(s) if _NUM_RX.fullmatch(s) else None
+
+def result_csvs(folder) -> list[str]:
+    """The result tables of a results folder: every `*.csv` in its subfolders (`tables/`, `figures/`, `table_3dhp/`,
+    ...) but the executed notebooks, records, failed and staged runs; relative POSIX paths, sorted."""
+    folder = Path(folder)
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.csv") if p.is_file()
+                  and len(p.relative_to(folder).parts) > 1 and p.relative_to(folder).parts[0] not in _NOT_RESULTS)
+
+def _read_grid(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """Line number and cells of the header, and (line number, cells) of each row of a CSV file, its leading `#` note
+    lines left out, every row padded to one width."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    skip = next((i for i, ln in enumerate(lines) if not ln.startswith("#")), len(lines))
+    rows = list(csv.reader(lines[skip:]))
+    if not rows: return skip + 1, [], []
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    return skip + 1, rows[0], [(skip + 2 + i, r) for i, r in enumerate(rows[1:])]
+
+def _blocks(header: list[str], body) -> list[tuple[str, list[str]]]:
+    """(block label, column names) for each body row. A row with at least three names and no number, followed by a
+    row holding a number, opens a block (the official 3DHP evaluation writes `,head_top,...`, `PCK,Head,...` and
+    `AUC,Head,...` blocks in one file): its label and names stand for the rows below it."""
+    out, cur = [], ("", header)
+    for i, (_, r) in enumerate(body):
+        nxt = body[i + 1][1] if i + 1 < len(body) else []
+        names = [c for c in r[1:] if c.strip()]
+        if (len(names) >= 3 and all(_number(c) is None for c in r)
+                and any(_number(c) is not None for c in nxt)):
+            cur = (r[0], r)
+        out.append(cur)
+    return out
+
+def _align(ref: list, cand: list, key) -> tuple[list[tuple[int, int]], list, list]:
+    """Pairs of positions (by position when the lengths agree, else by `key` and its occurrence), and the items only
+    in `ref` / `cand`."""
+    if len(ref) == len(cand): return [(i, i) for i in range(len(ref))], [], []
+    def keyed(items):
+        seen, out = {}, {}
+        for i, it in enumerate(items):
+            k = key(it); n = seen.get(k, 0); seen[k] = n + 1; out[(k, n)] = i
+        return out
+    kr, kc = keyed(ref), keyed(cand)
+    return ([(kr[k], kc[k]) for k in kr if k in kc], [ref[kr[k]] for k in kr if k not in kc],
+            [cand[kc[k]] for k in kc if k not in kr])
+
+def compare_results(reference_dir, candidate_dir, tolerances: dict | None = None, files=None):
+    """Compare every cell of every result CSV (`result_csvs`; only `files`, relative paths, when given) of
+    `reference_dir` with the same file of `candidate_dir`: numbers within the tolerance of their kind
+    (`CHECK_TOLERANCES`, `tolerances` overriding), text exactly, 'm ± s' cells number by number, file lists, column
+    labels and rows exactly. Returns a `DataFrame` of the mismatches, worst first (file, line, row, column, kind,
+    reference, regenerated, diff, tolerance, problem); `.attrs['summary']` holds the counts (files, numbers compared,
+    within tolerance, skipped, texts compared, mismatched) and the largest absolute difference of each kind."""
+    ref_dir, cand_dir = Path(reference_dir), Path(candidate_dir)
+    tol = check_tolerances(tolerances)
+    names = sorted(set(files) if files is not None else set(result_csvs(ref_dir)) | set(result_csvs(cand_dir)))
+    rows = []
+    s = dict(files=0, numbers=0, within=0, skipped=0, texts=0, texts_skipped=0, mismatched=0,
+             largest={k: 0.0 for k, v in tol.items() if v is not None})
+
+    def miss(f, problem, line=None, row="", column="", kind="", ref="", cand="", diff=float("nan"), t=float("nan")):
+        rows.append(dict(file=f, line=line, row=row, column=column, kind=kind, reference=ref, regenerated=cand,
+                         diff=diff, tolerance=t, problem=problem))
+
+    def number(f, line, row, column, kind, a, b):
+        t = tol[kind]
+        if t is None: s["skipped"] += 1; return
+        s["numbers"] += 1
+        if math.isnan(a) or math.isnan(b): d = 0.0 if math.isnan(a) and math.isnan(b) else math.inf
+        elif a == b: d = 0.0
+        else: d = abs(a - b)
+        if d <= t: s["within"] += 1
+        else: miss(f, "outside tolerance", line, row, column, kind, repr(a), repr(b), d, t)
+        if math.isfinite(d): s["largest"][kind] = max(s["largest"][kind], d)   # a NaN against a number: listed
+
+    def cell(f, line, row, column, block, a: str, b: str, label: bool):
+        k = quantity_kind(column, row, block)
+        if label:                                            # a row label of the index column: exact
+            s["texts"] += 1
+            if a != b: miss(f, "row label differs", line, a, column, "label", a, b)
+            return
+        if k in _SKIP_KINDS and tol[k] is None:
+            if _number(a) is not None or _number(b) is not None or _PM_RX.fullmatch(a) or _PM_RX.fullmatch(b):
+                s["skipped"] += 1 + bool(_PM_RX.fullmatch(a))
+            else: s["texts_skipped"] += 1
+            return
+        x, y = _number(a), _number(b)
+        if x is not None and y is not None:
+            kind = k or "mm"
+            if kind == "count" and not (x.is_integer() or y.is_integer()): kind = "mm"   # a float in a count column
+            number(f, line, row, column, kind, x, y); return
+        pa, pb = _PM_RX.fullmatch(a), _PM_RX.fullmatch(b)
+        if pa and pb:
+            mean_kind = k if k not in (None, "std", "count") else "mm"
+            number(f, line, row, column, mean_kind, float(pa[1]), float(pb[1]))
+            number(f, line, row, column + " (±)", "std", float(pa[2]), float(pb[2])); return
+        s["texts"] += 1
+        if a != b:
+            what = "text differs" if x is None and y is None and not (pa or pb) else "number and text differ"
+            miss(f, what, line, row, column, "text", a, b)
+
+    for f in names:
+        pr, pc = ref_dir / f, cand_dir / f
+        if not pr.is_file() or not pc.is_file():
+            miss(f, "file missing in the " + ("regenerated results" if pr.is_file() else "reference")); continue
+        s["files"] += 1
+        (hline, hr, br), (_, hc, bc) = _read_grid(pr), _read_grid(pc)
+        index = bool(hr) and hr[0] == ""                     # pandas' index column: row labels, compared exactly
+        cols, only_r, only_c = _align(hr, hc, key=lambda c: c)
+        for c in only_r: miss(f, "column missing in the regenerated file", hline, column=c)
+        for c in only_c: miss(f, "extra column in the regenerated file", hline, column=c)
+        for i, j in cols:
+            if hr[i] != hc[j]: miss(f, "column label differs", hline, "", hr[i], "label", hr[i], hc[j])
+        # rows of files of different lengths are paired by their text cells (long tables: label, input, mode...)
+        pairs, only_r, only_c = _align(br, bc, key=lambda r: tuple(c for c in r[1] if _number(c) is None))
+        for line, r in only_r: miss(f, "row missing in the regenerated file", line, r[0], ref=",".join(r))
+        for line, r in only_c: miss(f, "extra row in the regenerated file", line, r[0], cand=",".join(r))
+        blocks = _blocks(hr, br)
+        for i, j in pairs:
+            (line, a), (_, b) = br[i], bc[j]
+            block, bnames = blocks[i]
+            for ci, cj in cols:
+                name = bnames[ci] if ci < len(bnames) and bnames is not hr and bnames[ci].strip() else hr[ci]
+                cell(f, line, a[0], name, block, a[ci], b[cj], label=index and ci == 0)
+    df = pd.DataFrame(rows, columns=["file", "line", "row", "column", "kind", "reference", "regenerated", "diff",
+                                     "tolerance", "problem"])
+    if len(df):
+        sev = [d / t if t > 0 else math.inf if d > 0 else 0 for d, t in zip(df["diff"].fillna(math.inf),
+                                                                            df["tolerance"].fillna(0))]
+        df = (df.assign(_sev=sev).sort_values(["_sev", "diff", "file", "line"], ascending=[False, False, True, True],
+                                              na_position="first", kind="stable")
+              .drop(columns="_sev").reset_index(drop=True))
+    s["mismatched"] = len(df)
+    s["ok"] = not len(df)
+    df.attrs["summary"] = s
+    return df
+
+# %% ../nbs/80_reproduce.ipynb #30b09af5
+def check_verdict(summary: dict) -> str:
+    "The one-line verdict of a check: numbers compared, within tolerance, skipped, and the largest difference in mm."
+    mm = max(summary["largest"].get("mm", 0.0), summary["largest"].get("std", 0.0))
+    return (f"check: {summary['numbers']} numbers compared, {summary['within']} within tolerance "
+            f"({summary['skipped']} skipped: timings), largest difference {mm:.2f} mm")
+
+def format_differences(diffs, max_rows: int = 30, width: int = 40) -> str:
+    "The first `max_rows` rows of `compare_results`' frame (worst first) as a compact text table."
+    if not len(diffs): return "no differences beyond tolerance"
+    cut = lambda v: (v if len(v) <= width else v[: width - 1] + "…") if isinstance(v, str) else v
+    fmt = lambda v: "" if v != v else f"{v:.4g}"
+    t = diffs.head(max_rows)
+    show = pd.DataFrame({"file": t["file"], "row": t["row"].map(cut), "column": t["column"].map(cut),
+                         "reference": t["reference"].map(cut), "regenerated": t["regenerated"].map(cut),
+                         "|diff|": t["diff"].map(fmt), "tolerance": t["tolerance"].map(fmt),
+                         "problem": t["problem"]})
+    more = f"\n... and {len(diffs) - max_rows} more" if len(diffs) > max_rows else ""
+    return show.to_string(index=False) + more
+
 # %% ../nbs/80_reproduce.ipynb #9ffa136d
 def _nb_hash(nb: Path) -> str:
     return sha256_file(nb)[:16]
@@ -179,17 +406,50 @@ def promote(stage: Path, out: Path, name: str) -> list[str]:
     shutil.rmtree(stage, ignore_errors=True)
     return [str(r) for r in new]
 
+def _experiment_csvs(ref: Path, runs: dict, names) -> list[str]:
+    "Result CSVs of experiments `names`: those their reference records list, and those their check run wrote."
+    out = set()
+    for n in names:
+        rec = _load_manifest(ref / "records" / f"{n}.json")
+        out |= {str(p) for p in [*rec.get("tables", []), *rec.get("figures", []),
+                                 *runs.get(n, {}).get("outputs", [])]}
+    return sorted(p for p in out if p.endswith(".csv") and len(Path(p).parts) > 1
+                  and Path(p).parts[0] not in _NOT_RESULTS)
+
+def _check_folder(ref: Path, out: Path, force: bool, log) -> None:
+    """Prepare the check folder `out` of reference `ref`: refuse without a reference; resume an interrupted check
+    (a manifest not marked complete); otherwise (a finished check, a stray folder, `force`) start from an empty one."""
+    if not (ref / "manifest.json").is_file():
+        raise ConfigError(f"no reference results to check against: {ref / 'manifest.json'} does not exist; run "
+                          f"'finepose reproduce --profile {ref.name}' first to create the reference (and commit it), "
+                          f"then 'finepose reproduce --profile {ref.name} --check' regenerates it into {out} and "
+                          "compares")
+    prev = _load_manifest(out / "manifest.json")
+    if prev and prev.get("complete") is not True and not force:
+        log(f"  resuming the interrupted check run in {out}"); return
+    if out.exists():
+        if out.name != f"{ref.name}.check":                # never the reference
+            raise ConfigError(f"{out}: not a check folder of {ref}")
+        shutil.rmtree(out)
+
 def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool = False, overrides=(),
               results_root=None, experiments=None, progress: bool = True, kernel_name: str | None = None,
-              log=print) -> dict:
+              log=print, check: bool = False, tolerances: dict | None = None) -> dict:
     """Run the experiment notebooks for `profile`; return the manifest. Each notebook writes into a staging
     folder of its own; its outputs replace the previous ones only when it succeeded (`promote`). Raises
-    `RuntimeError` if a notebook fails, naming the folder that holds its partial output."""
+    `RuntimeError` if a notebook fails, naming the folder that holds its partial output.
+
+    With `check`, every experiment runs afresh into `<results_root>/<profile>.check/` (an interrupted check run is
+    resumed), which is then compared with the reference `<results_root>/<profile>/` (`compare_results`, with
+    `tolerances`); the returned manifest is the check folder's, with the comparison's summary under `check`
+    (`ok`, `verdict`, counts) and every difference in `<profile>.check/differences.csv`. A `ConfigError` when the
+    reference has no manifest."""
     import papermill
     from tqdm import tqdm
     cfg = load_config(profile, list(overrides))
     root = Path(results_root or (repo_root() / cfg.results_dir))
-    out = root / cfg.name
+    ref = root / cfg.name
+    out = root / f"{cfg.name}.check" if check else ref
     check_output_dir(out, "results folder")
     nbs = discover_experiments(experiments)
     if only:
@@ -200,6 +460,9 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
     if not nbs: raise ConfigError(f"no experiment notebooks found in {experiments or experiments_dir()}")
     base = dict(profile=profile, results_dir=str(out.resolve()), overrides=list(overrides))
     for nb in nbs: check_parameters(nb, base)             # refuse before running anything
+    if check:
+        check_tolerances(tolerances)                       # an unknown kind is refused before anything runs
+        _check_folder(ref, out, force, log)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "config.yaml", to_yaml(cfg))
     mpath = out / "manifest.json"
@@ -207,8 +470,19 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
     chash, code, src = config_hash(cfg), code_version(), source_hash()
     data = data_fingerprint(cfg, overrides)
     runs = man.get("experiments", {})
+    libs, dev = library_versions(), device_info(cfg.device)
+
+    def save(**extra):                                    # after every experiment: an interrupted run can resume
+        man.update(profile=cfg.name, description=cfg.description, config_hash=chash, code=code,
+                   libraries=libs, device=dev, experiments=runs,
+                   synthetic=cfg.data.dataset == "synthetic",
+                   updated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **extra)
+        atomic_write_json(mpath, man)
+
+    if check: save(complete=False, reference=str(ref))
     failed = None
-    bar = tqdm(nbs, desc=f"reproduce {cfg.name}", unit="nb", disable=not progress, file=sys.stdout)
+    bar = tqdm(nbs, desc=f"reproduce {cfg.name}" + (" --check" if check else ""), unit="nb", disable=not progress,
+               file=sys.stdout)
     for nb in bar:
         name = nb.stem
         bar.set_postfix_str(name)
@@ -216,7 +490,8 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
         if (not force and prev.get("status") == "ok" and prev.get("notebook_sha") == _nb_hash(nb)
                 and prev.get("config_hash") == chash and prev.get("source_hash") == src and prev.get("data") == data
                 and dest.exists()):
-            log(f"  {name}: up to date (use --force to rerun)"); continue
+            log(f"  {name}: " + ("already regenerated by the interrupted check run" if check
+                                 else "up to date (use --force to rerun)")); continue
         stage, failed_dir = out / ".staging" / name, out / "failed" / name
         shutil.rmtree(stage, ignore_errors=True)
         (stage / "notebooks").mkdir(parents=True)
@@ -225,7 +500,7 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
             papermill.execute_notebook(str(nb), str(stage / "notebooks" / f"{name}.ipynb"),
                                        parameters=dict(base, results_dir=str(stage.resolve())), progress_bar=False,
                                        kernel_name=kernel_name, cwd=str(repo_root()))
-            promote(stage, out, name)
+            moved = promote(stage, out, name)
         except Exception as e:  # papermill raises PapermillExecutionError with the failing cell
             shutil.rmtree(failed_dir, ignore_errors=True)
             failed_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -240,38 +515,69 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
         rec_path = out / "records" / f"{name}.json"
         rec = json.loads(rec_path.read_text()) if rec_path.exists() else {}
         runs[name] = dict(status="ok", notebook_sha=_nb_hash(nb), config_hash=chash, finepose=code["finepose"],
-                          source_hash=src, data=data, wall_s=round(time.perf_counter() - t0, 2), record=rec)
+                          source_hash=src, data=data, wall_s=round(time.perf_counter() - t0, 2), record=rec,
+                          outputs=moved)
         log(f"  {name}: done in {runs[name]['wall_s']:.1f} s")
+        save()
     with contextlib.suppress(OSError): (out / ".staging").rmdir()
     with contextlib.suppress(OSError): (out / "failed").rmdir()
-    man.update(profile=cfg.name, description=cfg.description, config_hash=chash, code=code,
-               libraries=library_versions(), device=device_info(cfg.device), experiments=runs,
-               synthetic=cfg.data.dataset == "synthetic",
-               updated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-    atomic_write_json(mpath, man)
+    save()
     if failed:
         raise RuntimeError(f"experiment '{failed[0]}' failed: {failed[1]} (partial output: {failed[2]}); "
-                           f"its previous results in {out} were left untouched")
+                           + (f"rerun with --check to resume the check run in {out}" if check else
+                              f"its previous results in {out} were left untouched"))
+    if check:
+        save(complete=True)
+        files = _experiment_csvs(ref, runs, [nb.stem for nb in nbs]) if only else None
+        diffs = compare_results(ref, out, tolerances, files=files)
+        summary = diffs.attrs["summary"]
+        atomic_write_text(out / "differences.csv", diffs.to_csv(index=False))
+        log(f"compared {summary['files']} result files of {out} with the reference {ref}"
+            + (f" (experiments {', '.join(only)})" if only else "") + f"; every difference: {out / 'differences.csv'}")
+        log(format_differences(diffs, max_rows=30))
+        summary["verdict"] = check_verdict(summary)
+        log(summary["verdict"])
+        save(complete=True, check=summary)
     return man
 
 # %% ../nbs/80_reproduce.ipynb #3ec9885b
+def _tolerance_arg(text: str) -> tuple[str, float | None]:
+    "`KIND=VALUE` (VALUE a number, or `skip`) of `--tolerance`."
+    kind, sep, value = text.partition("=")
+    try:
+        if not sep: raise ValueError
+        return kind.strip(), None if value.strip().lower() in ("skip", "none") else float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected KIND=VALUE (e.g. mm=1.0 or timing=skip), got {text!r}") from None
+
 def cli_reproduce(argv: list[str] | None = None) -> int:
-    "`finepose reproduce --profile P [--only NAME ...] [--force] [overrides]`."
+    """`finepose reproduce --profile P [--only NAME ...] [--force] [--check [--tolerance KIND=VALUE ...]] [overrides]`.
+    Exit status: 0 done (with `--check`: every number within tolerance), 1 a notebook failed or the check found
+    differences, 2 a usage or configuration error (with `--check`: no reference results)."""
     p = argparse.ArgumentParser(prog="finepose reproduce",
                                 description="Regenerate tables and figures by running the experiment notebooks.")
     p.add_argument("--profile", default="smoke", help="smoke (default), ci, paper-h36m-cpn, paper-h36m-gt, paper-3dhp or a YAML file")
     p.add_argument("--only", action="append", metavar="NAME", help="run only this experiment (repeatable)")
-    p.add_argument("--force", action="store_true", help="rerun experiments that are up to date")
+    p.add_argument("--force", action="store_true", help="rerun experiments that are up to date (with --check: do not "
+                   "resume an interrupted check run)")
+    p.add_argument("--check", action="store_true", help="regenerate every experiment into <results>/<profile>.check/ "
+                   "and compare it with the committed <results>/<profile>/: exit 1 on any difference beyond tolerance")
+    p.add_argument("--tolerance", action="append", type=_tolerance_arg, metavar="KIND=VALUE", default=[],
+                   help="with --check: override a tolerance ("
+                        + ", ".join(f"{k}={v}" for k, v in CHECK_TOLERANCES.items()) + "; 'skip': not compared)")
     p.add_argument("--results", default=None, help="results root (default: <kit>/results)")
     p.add_argument("--experiments", default=None, help="folder of experiment notebooks (default: <kit>/experiments)")
     p.add_argument("overrides", nargs="*", help="dotted configuration overrides, e.g. eval.num_proposals=5")
     a = p.parse_args(argv)
+    if a.tolerance and not a.check: p.error("--tolerance only applies with --check")
     t0 = time.perf_counter()
     try:
         man = reproduce(a.profile, only=a.only, force=a.force, overrides=a.overrides, results_root=a.results,
-                        experiments=a.experiments)
+                        experiments=a.experiments, check=a.check, tolerances=dict(a.tolerance) or None)
     except RuntimeError as e:
         print(f"finepose reproduce: error: {e}", file=sys.stderr); return 1
+    if a.check:                                           # reproduce printed the differences and the verdict
+        return 0 if man["check"]["ok"] else 1
     out = Path(a.results or (repo_root() / "results")) / man["profile"]
     print(f"results in {out} ({time.perf_counter() - t0:.0f} s); manifest: {out / 'manifest.json'}")
     return 0

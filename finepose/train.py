@@ -36,10 +36,10 @@ from .reproduce import code_version
 from .skeleton import DHP_LEFT, DHP_RIGHT, DHP_ROOT, H36M_LEFT, H36M_RIGHT, action_word, flip_pose
 
 # %% auto #0
-__all__ = ['SELECTION_NOTES', 'LOG_FIELDS', 'build_optimizer', 'lr_at', 'decay_lr', 'root_zero', 'backward', 'selection_note',
-           'band_rule_epoch', 'Selector', 'capture_rng', 'restore_rng', 'DistContext', 'setup_distributed',
-           'shard_slice', 'training_split', 'make_generator', 'validate', 'StepInputs', 'prepare_batch',
-           'training_step', 'train', 'cli_train']
+__all__ = ['SELECTION_NOTES', 'LOG_FIELDS', 'build_optimizer', 'lr_at', 'lr_at_step', 'set_lr', 'decay_lr', 'root_zero',
+           'backward', 'selection_note', 'band_rule_epoch', 'Selector', 'capture_rng', 'restore_rng', 'DistContext',
+           'setup_distributed', 'shard_slice', 'training_split', 'make_generator', 'validate', 'StepInputs',
+           'prepare_batch', 'training_step', 'train', 'cli_train']
 
 # %% ../nbs/22_train.ipynb #d5f43890
 def build_optimizer(model: nn.Module, tcfg) -> torch.optim.AdamW:
@@ -51,6 +51,17 @@ def build_optimizer(model: nn.Module, tcfg) -> torch.optim.AdamW:
 def lr_at(tcfg, epoch: int) -> float:
     "Learning rate during 0-based epoch `epoch`: lr * lr_decay**epoch (the closed form of `decay_lr`)."
     return tcfg.lr * tcfg.lr_decay ** epoch
+
+def lr_at_step(tcfg, step: int, total: int) -> float:
+    """Learning rate of 0-based optimiser step `step` of `total` under `train.lr_schedule = 'warmup-cosine'`:
+    lr * min(1, (step + 1) / warmup_steps) * (1 + cos(pi * step / total)) / 2."""
+    warm = min(1.0, (step + 1) / tcfg.warmup_steps) if tcfg.warmup_steps > 0 else 1.0
+    return tcfg.lr * warm * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> float:
+    "Set every group's learning rate to `lr` (the per-step schedules); returns it."
+    for g in optimizer.param_groups: g["lr"] = lr
+    return lr
 
 def decay_lr(optimizer: torch.optim.Optimizer, decay: float) -> float:
     "Official end-of-epoch step: multiply every group's lr by `decay`; returns the new lr of group 0."
@@ -391,7 +402,7 @@ def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequenc
                     config=to_yaml(cfg), config_hash=config_hash(cfg), code_version=code_version(),
                     log=list(log_rows), running=list(sums), elapsed_s=elapsed, world_size=ctx.world)
 
-    stopped = False
+    stopped, cosine = False, tc.lr_schedule == "warmup-cosine"
     model.train()
     for epoch in range(start_epoch, tc.epochs):
         te = time.perf_counter()
@@ -403,6 +414,7 @@ def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequenc
         for step, batch in enumerate(batches):
             if step < skip: continue                       # resumed inside this epoch: already trained on these
             s = prepare_batch(cfg, batch, noise_gen, ctx, device)
+            if cosine: set_lr(optimizer, lr_at_step(tc, global_step, tc.epochs * gen.num_batches))
             value = training_step(stepper, optimizer, s, cfg, ctx, autocast, scaler)
             B = s.n_total
             loss_sum += float(value) * B; n_seen += B; global_step += 1
@@ -420,7 +432,7 @@ def _train(cfg, ctx, resume, max_steps, hooks, progress, sequences, test_sequenc
         if stopped: break
         skip = 0
         lr_used = optimizer.param_groups[0]["lr"]
-        decay_lr(optimizer, tc.lr_decay)
+        if not cosine: decay_lr(optimizer, tc.lr_decay)
         row = dict(epoch=epoch + 1, lr=lr_used, train_loss_mm=loss_sum / max(n_seen, 1) * unit, selection_rule=rule)
         rngs = _gather(ctx, capture_rng(noise_gen, device))
         if main:
