@@ -504,6 +504,8 @@ def seed_table(records: dict, columns, reference: str | None = None, column: str
                digits: int = 2) -> pd.DataFrame:
     """Rows x `columns` of 'mean ± std' over seeds, from `records` {row: [EvalRecord per seed]}; with `reference`,
     also the change of `column` against that row, its p-value and verdict (`versus_reference`), and the seed count."""
+    if reference is not None and reference not in records:
+        raise ValueError(f"seed_table: reference row {reference!r} is not among the rows {list(records)}")
     rows = {}
     for row, recs in records.items():
         r = {c: fmt_mean_std([x.final(c) for x in recs], digits) for c in columns}

@@ -25,7 +25,7 @@ __all__ = ['AGGREGATIONS', 'PRIVILEGED', 'GT_ACTION_LABEL', 'SMOOTHNESS_UNITS', 
            'aligned_mean_pose_errors', 'aggregation_errors', 'batch_metrics', 'mpjpe_j_best', 'mpjpe_p_best',
            'mpjpe_p_agg', 'mpjpe_j_agg', 'p_mpjpe_j_best', 'p_mpjpe_p_best', 'p_mpjpe_p_agg', 'p_mpjpe_j_agg',
            'aggregated_poses', 'reproject_hypotheses', 'FixtureRow', 'check_metric_fixture', 'privileged_info',
-           'privileged_note', 'ActionErrorTable', 'SmoothnessTable']
+           'privileged_note', 'canonical_order', 'ActionErrorTable', 'SmoothnessTable']
 
 # %% ../nbs/20_metrics.ipynb #b3875f8b
 def _tensor(x, name: str) -> torch.Tensor:
@@ -391,6 +391,11 @@ def privileged_note(metrics, prompt: str = "gt") -> str:
     return "\n".join(lines)
 
 # %% ../nbs/20_metrics.ipynb #0d82e530
+def canonical_order(words) -> list[str]:
+    "`words` (action words, any iterable) in the canonical Human3.6M order; unknown words last, in their own order."
+    words = list(words)
+    return [a for a in H36M_ACTIONS if a in words] + [a for a in words if a not in H36M_ACTIONS]
+
 class ActionErrorTable:
     "Accumulates per-batch metric values by action group and reports per-action tables in mm."
     def __init__(self, weighting: str = "official", prompt: str = "gt"):
@@ -443,8 +448,7 @@ class ActionErrorTable:
     @property
     def actions(self) -> list[str]:
         "Action groups seen so far, in the canonical Human3.6M order (unknown words last, in arrival order)."
-        known = [a for a in H36M_ACTIONS if a in self.sums]
-        return known + [a for a in self.sums if a not in H36M_ACTIONS]
+        return canonical_order(self.sums)
 
     @property
     def metrics(self) -> list[str]:
@@ -527,8 +531,7 @@ class SmoothnessTable:
     @property
     def actions(self) -> list[str]:
         "Action groups seen so far, in the canonical Human3.6M order (unknown words last, in arrival order)."
-        known = [a for a in H36M_ACTIONS if a in self.sums]
-        return known + [a for a in self.sums if a not in H36M_ACTIONS]
+        return canonical_order(self.sums)
 
     @property
     def metrics(self) -> list[str]:
