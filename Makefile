@@ -1,8 +1,10 @@
 # FinePOSE reproducibility kit: the two commands of the README, plus helpers for developers.
 #   make reproduce   regenerate every result of profile smoke (embedded synthetic data, CPU) into results/smoke.check/
 #                    and compare it with the committed results/smoke/ (finepose reproduce --check)
-#   make test        the whole test suite (what CI runs)
-# Both create or reuse the local virtual environment .venv and install the pinned requirements of settings.ini.
+#   make test        the whole test suite (what CI runs); installs headless Chromium for the book's browser test
+#                    when it is missing and apt-get may (tools/ensure_chromium.sh)
+#   make docs        the HTML book of every notebook into _docs/ (offline, nothing re-executed; open _docs/index.html)
+# Each creates or reuses the local virtual environment .venv and installs the pinned requirements of settings.ini.
 
 PYTHON  ?= python3.11
 VENV    ?= .venv
@@ -18,7 +20,7 @@ export MPLCONFIGDIR        := $(CURDIR)/.cache/matplotlib
 export MPLBACKEND          := Agg
 export PYTHONHASHSEED      := 0
 
-.PHONY: install reproduce test test-fast lint export nbs clean-nbs readme benchmark
+.PHONY: install reproduce test test-fast lint export nbs clean-nbs readme benchmark docs
 
 install: $(STAMP)
 
@@ -39,6 +41,7 @@ reproduce: $(STAMP)
 	$(VENV)/bin/finepose reproduce --profile $(PROFILE) --check
 
 test: $(STAMP)
+	@tools/ensure_chromium.sh
 	$(PY) -m pytest -p no:cacheprovider -m sync tests
 	$(PY) -m pytest -p no:cacheprovider -m "not sync" -n 2 --dist loadgroup tests
 
@@ -64,3 +67,8 @@ readme: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# The HTML book: one page per notebook of nbs/ and experiments/ with their committed outputs, maths as MathML
+# (no network at build or view time). tests/test_docs.py checks it in headless Chromium.
+docs: $(STAMP)
+	$(PY) tools/build_docs.py
