@@ -154,6 +154,9 @@ class EvalConfig:
         "gt", "action word of the prompt: ground-truth label (paper), generic, or a predicted label", None,
         official=False)
     seed: int = opt(1, "seed of the sampling noise", None)
+    amp: Literal["off", "bf16", "fp16"] = opt(
+        "off", "sampling precision: off = float32 (paper numbers); bf16 = a bfloat16 copy of the backbone on the CPU, "
+        "autocast elsewhere (faster, not exact: see benchmarks/run.py)", None, official=False)
     checkpoint: Optional[str] = opt(None, "checkpoint to evaluate (ours or an official best_epoch_20_10.bin)",
                                     "--evaluate")
 

@@ -91,6 +91,11 @@ class OfficialFinePOSE(FinePOSE):
             raise ValueError("FinePOSE: the Human3.6M variant needs `text` (B, 77) and `pretext` (B, 6, 77) token ids")
         return None                                                     # the backbone encodes in every call
 
+    def denoise(self, x2d, x_in, t, text=None, pretext=None, feats=None, hyp_chunk=None, autocast=None):
+        "All windows and hypotheses in one backbone call (no CPU call sizing) unless `hyp_chunk` is given."
+        return FinePOSE.denoise(self, x2d, x_in, t, text, pretext, feats,
+                                x_in.shape[1] if hyp_chunk is None else hyp_chunk, autocast)
+
     def draw_train_noise(self, y0, t=None, noise=None, generator=None):
         ts, zs = [], []
         for _ in range(y0.shape[0]):                                    # one sample at a time
