@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "verify-fixture": ("finepose.fixture", "cli_verify_fixture",
                        "check the model and metrics against values computed with the authors' code"),
     "cost": ("finepose.cost", "cli_cost", "analytic FLOP count of a denoiser pass / a sampling run, and the device's peak"),
+    "lift": ("finepose.lift", "cli_lift", "lift the 2D keypoints of a video to 3D (AlphaPose / mmpose / VideoPose3D file)"),
     "reproduce": ("finepose.reproduce", "cli_reproduce", "regenerate tables and figures: run the experiment notebooks"),
     "score-3dhp": ("finepose.metrics3dhp", "cli_score_3dhp",
                    "score inference_data_<MODE>.mat predictions against the MPI-INF-3DHP test set (no MATLAB)"),

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .action import action_key, cached_action_classifier, predicted_prompt
 from .cameras import DHP_INTRINSICS, normalize_screen
 from .checkpoint import load_model_for_eval
 from .config import Config, ConfigError, config_hash, flat_dict, get_device, load_config, to_dict
@@ -34,13 +35,14 @@ from .train import train, training_split
 
 # %% auto #0
 __all__ = ['TRAIN_FREE_KEYS', 'TRAINING_MODULES', 'TABLE1_COLUMNS', 'PAPER_COLUMNS', 'EXPERIMENT_ROLES', 'ABLATIONS', 'BASELINES',
-           'NOISE_ALPHA', 'is_synthetic', 'data_label', 'save_table', 'read_table', 'stamp_figure', 'save_figure',
-           'code_key', 'training_key', 'model_dir', 'weights_id', 'cached_model', 'model_from_checkpoint', 'EvalRecord',
-           'eval_key', 'evaluate_cached', 'paper_table1', 'table1_frame', 'paper_comparison', 'experiment_config',
-           'h36m_config', 'table1_configs', 'derangement', 'shuffled_prompt', 'count_denoiser_passes', 'sampling_cost',
-           'synthetic_3dhp_test_set', 'synthetic_3dhp_train', 'dhp_config', 'require_3dhp_test_set', 'PoseBaseline',
-           'MeanPose', 'LinearLift', 'regression_config', 'baseline_record', 'seed_configs', 'mean_std', 'fmt_mean_std',
-           'versus_reference', 'seed_table', 'prompt_of', 'experiment_workers', 'prefetch', 'learning_curves']
+           'NOISE_ALPHA', 'PROMPT_SPECS', 'is_synthetic', 'data_label', 'save_table', 'read_table', 'stamp_figure',
+           'save_figure', 'code_key', 'training_key', 'model_dir', 'weights_id', 'cached_model',
+           'model_from_checkpoint', 'EvalRecord', 'eval_key', 'evaluate_cached', 'paper_table1', 'table1_frame',
+           'paper_comparison', 'experiment_config', 'h36m_config', 'table1_configs', 'derangement', 'shuffled_prompt',
+           'count_denoiser_passes', 'sampling_cost', 'synthetic_3dhp_test_set', 'synthetic_3dhp_train', 'dhp_config',
+           'require_3dhp_test_set', 'PoseBaseline', 'MeanPose', 'LinearLift', 'regression_config', 'baseline_record',
+           'seed_configs', 'mean_std', 'fmt_mean_std', 'versus_reference', 'seed_table', 'prompt_id', 'prompt_of',
+           'experiment_workers', 'prefetch', 'learning_curves']
 
 # %% ../nbs/25_experiments.ipynb #dfa8023b
 def is_synthetic(cfg: Config) -> bool:
@@ -519,13 +521,34 @@ def seed_table(records: dict, columns, reference: str | None = None, column: str
     return pd.DataFrame(rows).T
 
 # %% ../nbs/25_experiments.ipynb #95e58f83
-def prompt_of(spec: str) -> tuple:
-    "(prompt, prompt_id) for `evaluate_cached` from a picklable spec: 'gt', 'generic' or 'shuffled-seed<k>'."
+PROMPT_SPECS = ("gt", "generic", "shuffled-seed<k>", "predicted-seed<k>")
+"The prompt specs `prompt_of` reads: true label, generic word, deranged labels (seed k), labels predicted from the 2D (classifier seed k)."
+
+def _spec_seed(spec: str, prefix: str) -> int:
+    try: return int(spec.removeprefix(prefix))
+    except ValueError: raise ValueError(f"prompt spec {spec!r}: expected {prefix}<integer>") from None
+
+def prompt_id(spec: str, cfg: Config | None = None) -> str:
+    """The name of the evaluation of `spec` in the cache: the spec itself, except 'predicted-seed<k>', which also
+    names the classifier (`finepose.action.action_key` of `cfg`), so that another classifier is another entry."""
+    if spec.startswith("predicted-seed"):
+        if cfg is None:
+            raise ValueError(f"prompt spec {spec!r} needs the configuration (its classifier is trained on cfg's training subjects)")
+        return f"{spec}-{action_key(cfg, seed=_spec_seed(spec, 'predicted-seed'))}"
+    return spec
+
+def prompt_of(spec: str, cfg: Config | None = None) -> tuple:
+    """(prompt, prompt_id) for `evaluate_cached` from a picklable spec (`PROMPT_SPECS`). 'predicted-seed<k>' needs
+    `cfg`: its prompt is `finepose.action.predicted_prompt` of the cached classifier of `cfg` (trained once, seed k)."""
     if spec in ("gt", "generic"):
         return spec, spec
     if spec.startswith("shuffled-seed"):
-        return shuffled_prompt(H36M_ACTIONS, seed=int(spec.removeprefix("shuffled-seed"))), spec
-    raise ValueError(f"unknown prompt spec {spec!r} (gt, generic, shuffled-seed<k>)")
+        return shuffled_prompt(H36M_ACTIONS, seed=_spec_seed(spec, "shuffled-seed")), spec
+    if spec.startswith("predicted-seed"):
+        pid = prompt_id(spec, cfg)
+        model, _ = cached_action_classifier(cfg, seed=_spec_seed(spec, "predicted-seed"), say=lambda *a, **k: None)
+        return predicted_prompt(model), pid
+    raise ValueError(f"unknown prompt spec {spec!r} ({', '.join(PROMPT_SPECS)})")
 
 def experiment_workers(cfg: Config) -> int:
     """Processes `prefetch` uses: `FINEPOSE_WORKERS` if set, else 1 on an accelerator and min(2, CPU cores) on CPU
@@ -543,7 +566,8 @@ def _cached(cfg: Config, tag: str, prompts) -> bool:
     if not _finished(d, cfg.train.epochs): return False
     if not prompts: return True
     wid = weights_id(load_model_for_eval(cfg, d / "best.pt"))
-    return all((d / "evals" / f"{tag}-{p}-{eval_key(cfg, wid, p)}.json").is_file() for p in prompts)
+    pids = [prompt_id(p, cfg) for p in prompts]
+    return all((d / "evals" / f"{tag}-{p}-{eval_key(cfg, wid, p)}.json").is_file() for p in pids)
 
 def _prefetch_job(cfg: Config, tag: str, prompts) -> str:
     torch.set_num_threads(1)                           # one thread per process: repeatable, and two fill two cores
@@ -551,7 +575,7 @@ def _prefetch_job(cfg: Config, tag: str, prompts) -> str:
     warnings.filterwarnings("ignore", message=".*RANDOM weights.*")
     model, info = cached_model(cfg, tag, say=lambda *a, **k: None)
     for spec in prompts:
-        prompt, pid = prompt_of(spec)
+        prompt, pid = prompt_of(spec, cfg)
         evaluate_cached(model, cfg, info, prompt, prompt_id=pid, say=lambda *a, **k: None)
     return tag
 

@@ -38,7 +38,8 @@ __all__ = ['REQUIRED_PARAMETERS', 'EXPERIMENT_ORDER', 'LIBRARIES', 'CHECK_TOLERA
 
 # %% ../nbs/80_reproduce.ipynb #558772c7
 REQUIRED_PARAMETERS = ("profile", "results_dir", "overrides")
-EXPERIMENT_ORDER = ("system_report", "table1_h36m", "ablation", "figure3_qualitative", "table_3dhp", "prompts")
+EXPERIMENT_ORDER = ("system_report", "table1_h36m", "ablation", "figure3_qualitative", "table_3dhp", "prompts",
+                    "in_the_wild")
 "Run order; experiments not listed run after these, alphabetically."
 
 def repo_root() -> Path:
