@@ -126,8 +126,9 @@ class TrainConfig:
     loss_backward: Literal["plain", "official"] = opt(
         "plain", "plain: loss.backward(); official: backward(gradient=loss), i.e. ½·MPJPE² effectively", None,
         official=False)
-    amp: Literal["off", "bf16", "fp16"] = opt("off", "autocast dtype on GPU (the official code trains in fp32)", None,
-                                             official=False)
+    amp: Literal["off", "bf16", "fp16"] = opt(
+        "off", "training autocast: bf16 on any device, fp16 on accelerators only (the official code trains in fp32)",
+        None, official=False)
     seed: int = opt(1, "torch / numpy / random seed", None)
     checkpoint_dir: str = opt("checkpoints", "where checkpoints and logs go", "-c/--checkpoint")
     selection: Literal["validation", "paper-band"] = opt(

@@ -44,12 +44,15 @@ def group_by_action(sequences) -> OrderedDict:
 def prompt_mode(prompt) -> tuple[str, Callable]:
     "(label for the privileged-information notes, function sequence -> prompt word) of a `prompt` setting."
     if callable(prompt):
+        mode = getattr(prompt, "mode", "predicted")           # a callable may say what its words are made from
+        if mode not in ("predicted", "shuffled"):
+            raise ValueError(f"a prompt callable's `mode` must be 'predicted' or 'shuffled', got {mode!r}")
         def predicted(s):
             w = prompt(s)
             if not isinstance(w, str) or not w.strip():
                 raise ValueError(f"the prompt callable returned {w!r} for {_where(s)}; expected a non-empty word")
             return w
-        return "predicted", predicted
+        return mode, predicted
     if prompt == "gt": return "gt", lambda s: action_word(s.action)
     if prompt == "generic": return "generic", lambda s: GENERIC_WORD
     if prompt == "predicted":
@@ -186,11 +189,11 @@ def _check_prediction(P, b, K, H, F, J, where):
         raise ValueError(f"{where}: model.sample returned {shape}, expected (b, K, H, F, J, 3) = {(b, K, H, F, J, 3)}")
 
 def eval_meta(cfg: Config, mode: str, **kw) -> dict:
-    "What an evaluation table states about its run: profile, protocol settings, prompt mode, config hash (+ `kw`)."
+    "What an evaluation table states about its run: profile, protocol, precision, prompt mode, config hash (+ `kw`)."
     E = cfg.eval
     return dict(profile=cfg.name, dataset=cfg.data.dataset, keypoints=cfg.data.keypoints, frames=cfg.data.frames,
                 num_proposals=E.num_proposals, sampling_timesteps=E.sampling_timesteps, flip=E.flip,
-                batch_chunks=E.batch_chunks, weighting=E.weighting, prompt=mode, p2=E.p2, seed=E.seed,
+                batch_chunks=E.batch_chunks, weighting=E.weighting, prompt=mode, p2=E.p2, seed=E.seed, amp=E.amp,
                 config_hash=config_hash(cfg), **kw)
 
 def evaluate_h36m(model, cfg: Config, sequences=None, prompt=None, generator: torch.Generator | None = None,
@@ -199,7 +202,8 @@ def evaluate_h36m(model, cfg: Config, sequences=None, prompt=None, generator: to
 
     `sequences`: prepared test sequences (`subject, action, camera, intrinsic (9,), pos3d (T,17,3), pos2d (T,17,2)`),
     default `finepose.prepare.load_prepared(cfg, 'test')`. `prompt`: 'gt', 'generic' or a callable sequence -> word
-    (default `cfg.eval.prompt`). `generator`: noise source (default: seeded with `cfg.eval.seed` on the model's device)."""
+    (default `cfg.eval.prompt`). `generator`: noise source (default: seeded with `cfg.eval.seed` on the model's device).
+    The sampling precision is `cfg.eval.amp`, handed to `model.sample` as `autocast` (`model.cfg` may differ)."""
     E, F = cfg.eval, cfg.data.frames
     H, K, bs = E.num_proposals, E.sampling_timesteps, E.batch_chunks
     mode, word_of = prompt_mode(E.prompt if prompt is None else prompt)
@@ -238,7 +242,8 @@ def evaluate_h36m(model, cfg: Config, sequences=None, prompt=None, generator: to
                         b, J = X.shape[0], X.shape[2]
                         P = model.sample(X, ids.expand(b, -1), pre.expand(b, -1, -1),
                                          x2d_flip=torch.from_numpy(w.x2d_flip[sl]).to(device) if E.flip else None,
-                                         num_proposals=H, sampling_timesteps=K, flip=E.flip, generator=gen)
+                                         num_proposals=H, sampling_timesteps=K, flip=E.flip, generator=gen,
+                                         autocast=E.amp)                     # the evaluated config's precision
                         _check_prediction(P, b, K, H, F, J, where)
                         P = P.float().clone()
                         P[..., 0, :] = 0.0                                   # the root slot is not predicted

@@ -151,7 +151,7 @@ def predict_3dhp(model, cfg: Config, sequences: dict[str, DHPSequence], generato
                     b, J = X.shape[0], X.shape[2]
                     P = model.sample(X, None, pre.expand(b, -1, -1),
                                      x2d_flip=torch.from_numpy(w.x2d_flip[sl]).to(device) if E.flip else None,
-                                     num_proposals=H, sampling_timesteps=K, flip=E.flip, generator=gen)
+                                     num_proposals=H, sampling_timesteps=K, flip=E.flip, generator=gen, autocast=E.amp)
                     if not torch.is_tensor(P) or tuple(P.shape) != (b, K, H, F, J, 3):
                         raise ValueError(f"sequence {s}: model.sample returned "
                                          f"{tuple(P.shape) if torch.is_tensor(P) else type(P).__name__}, "

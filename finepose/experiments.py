@@ -320,6 +320,7 @@ def shuffled_prompt(words, seed: int = 0) -> Callable:
         if w not in perm: raise ValueError(f"shuffled_prompt: action {seq.action!r} not among the shuffled words {list(perm)}")
         return perm[w]
     prompt.mapping = perm
+    prompt.mode = "shuffled"                 # made from the GT label: `evaluate.prompt_mode` reports it as such
     return prompt
 
 # %% ../nbs/25_experiments.ipynb #57afb287

@@ -166,7 +166,7 @@ def lift_sequence(model, cfg: Config, x2d_norm, action="generic", seed: int = 0,
                 b = X.shape[0]
                 P = model.sample(X, ids.expand(b, -1), pre.expand(b, -1, -1),
                                  x2d_flip=torch.from_numpy(mirrored[b0:b0 + bs]).to(device) if E.flip else None,
-                                 num_proposals=H, sampling_timesteps=K, flip=E.flip, generator=gen)
+                                 num_proposals=H, sampling_timesteps=K, flip=E.flip, generator=gen, autocast=E.amp)
                 if not torch.is_tensor(P) or tuple(P.shape) != (b, K, H, F, 17, 3):
                     got = tuple(P.shape) if torch.is_tensor(P) else type(P).__name__
                     raise ValueError(f"model.sample returned {got}, expected (b, K, H, F, J, 3) = {(b, K, H, F, 17, 3)}")

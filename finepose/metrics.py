@@ -19,13 +19,14 @@ from .io import DataError
 from .skeleton import H36M_ACTIONS, action_word
 
 # %% auto #0
-__all__ = ['AGGREGATIONS', 'PRIVILEGED', 'GT_ACTION_LABEL', 'SMOOTHNESS_UNITS', 'mpjpe', 'mpjve', 'accel_error',
-           'procrustes_align', 'p_mpjpe_errors', 'p_mpjpe', 'hypothesis_errors', 'reprojection_errors', 'j_best_errors',
-           'p_best_errors', 'j_agg_errors', 'mean_pose_errors', 'batch_mean', 'aligned_hypothesis_errors',
-           'aligned_mean_pose_errors', 'aggregation_errors', 'batch_metrics', 'mpjpe_j_best', 'mpjpe_p_best',
-           'mpjpe_p_agg', 'mpjpe_j_agg', 'p_mpjpe_j_best', 'p_mpjpe_p_best', 'p_mpjpe_p_agg', 'p_mpjpe_j_agg',
-           'aggregated_poses', 'reproject_hypotheses', 'FixtureRow', 'check_metric_fixture', 'privileged_info',
-           'privileged_note', 'canonical_order', 'ActionErrorTable', 'SmoothnessTable']
+__all__ = ['AGGREGATIONS', 'PRIVILEGED', 'GT_ACTION_LABEL', 'GT_LABEL_PROMPTS', 'SMOOTHNESS_UNITS', 'mpjpe', 'mpjve',
+           'accel_error', 'procrustes_align', 'p_mpjpe_errors', 'p_mpjpe', 'hypothesis_errors', 'reprojection_errors',
+           'j_best_errors', 'p_best_errors', 'j_agg_errors', 'mean_pose_errors', 'batch_mean',
+           'aligned_hypothesis_errors', 'aligned_mean_pose_errors', 'aggregation_errors', 'batch_metrics',
+           'mpjpe_j_best', 'mpjpe_p_best', 'mpjpe_p_agg', 'mpjpe_j_agg', 'p_mpjpe_j_best', 'p_mpjpe_p_best',
+           'p_mpjpe_p_agg', 'p_mpjpe_j_agg', 'aggregated_poses', 'reproject_hypotheses', 'FixtureRow',
+           'check_metric_fixture', 'privileged_info', 'privileged_note', 'canonical_order', 'ActionErrorTable',
+           'SmoothnessTable']
 
 # %% ../nbs/20_metrics.ipynb #b3875f8b
 def _tensor(x, name: str) -> torch.Tensor:
@@ -371,12 +372,16 @@ PRIVILEGED = {
 
 GT_ACTION_LABEL = "ground-truth action label (prompt)"
 
+GT_LABEL_PROMPTS = ("gt", "shuffled")
+"""Prompt modes whose words are made from the ground-truth action label (the true word, or another action's word
+chosen from it): both consume the label at test time."""
+
 def privileged_info(metric: str, prompt: str = "gt") -> list[str]:
     "Privileged information behind `metric` ('J-Agg' or 'MPJPE J-Agg' ...) under prompt mode `prompt`."
     agg = metric.split(" ")[-1]
     if agg not in PRIVILEGED:
         raise ValueError(f"unknown aggregation in {metric!r}; known: {list(PRIVILEGED)}")
-    return PRIVILEGED[agg] + ([GT_ACTION_LABEL] if prompt == "gt" else [])
+    return PRIVILEGED[agg] + ([GT_ACTION_LABEL] if prompt in GT_LABEL_PROMPTS else [])
 
 def privileged_note(metrics, prompt: str = "gt") -> str:
     "A few lines to print under a table: which privileged test-time information each aggregation used."

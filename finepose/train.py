@@ -271,10 +271,11 @@ def _resolve_resume(resume, ckdir: Path) -> Path | None:
     return p
 
 def _amp_context(cfg: Config, device: torch.device, say=print):
-    "Autocast context and fp16 gradient scaler for `cfg.train.amp` (accelerators only)."
+    """Autocast context factory and fp16 gradient scaler for `cfg.train.amp`: 'bf16' autocasts on any device,
+    'fp16' only on an accelerator (ignored on the CPU with a note)."""
     amp = cfg.train.amp
     if amp == "off": return contextlib.nullcontext, None
-    if device.type == "cpu":
+    if device.type == "cpu" and amp == "fp16":
         say(f"note: train.amp='{amp}' is ignored on the CPU; training in float32")
         return contextlib.nullcontext, None
     dtype = torch.bfloat16 if amp == "bf16" else torch.float16
