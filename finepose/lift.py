@@ -29,7 +29,7 @@ from .io import DataError, atomic_savez, atomic_write_json
 from .keypoints import KP_THRESHOLD, MAX_GAP, Keypoints2D, coverage, normalise_keypoints, read_keypoints
 from .prepare import matches, parse_actions
 from .skeleton import (CENTRE_COLOR, H36M_ACTIONS, H36M_JOINTS, H36M_LEFT, H36M_PARENTS, H36M_RIGHT,
-                               LEFT_COLOR, RIGHT_COLOR, flip_pose)
+                               LEFT_COLOR, RIGHT_COLOR, flip_pose, plot_coords)
 
 # %% auto #0
 __all__ = ['PROMPT_MODES', 'LIFT_AGGREGATION', 'LIFT_FORMAT', 'COORDINATES', 'AGGREGATION_NOTE', 'NORMALISATIONS', 'load_lifter',
@@ -243,18 +243,13 @@ def write_lift_outputs(out_dir, result: LiftResult, kp: Keypoints2D | None = Non
     return {"npz": atomic_savez(out / "poses_3d.npz", **arrays), "json": atomic_write_json(out / "poses_3d.json", rec)}
 
 # %% ../nbs/24a_lift.ipynb #2d5ed98f
-def _plot_coords(p) -> np.ndarray:
-    "Camera coordinates (x right, y down, z forward) -> 3D plot axes (x, depth, up), as `plot_pose_comparison` draws."
-    p = np.asarray(p, np.float64)
-    return np.stack([p[..., 0], p[..., 2], -p[..., 1]], -1)
-
 class _Panels:
     "A 2D panel and a 3D panel of one clip, with line artists that `draw(t)` moves to frame t."
     def __init__(self, fig, ax2, ax3, x2d_px, poses3d, filled=None, width=None, height=None, gt3d=None):
         from matplotlib.ticker import MaxNLocator
         self.x = np.asarray(x2d_px, np.float64)
-        self.V = _plot_coords(poses3d)
-        self.G = None if gt3d is None else _plot_coords(gt3d)
+        self.V = plot_coords(poses3d)
+        self.G = None if gt3d is None else plot_coords(gt3d)
         T = len(self.V)
         if self.x.shape != (T, 17, 2) or self.V.shape != (T, 17, 3) or (self.G is not None and self.G.shape != self.V.shape):
             raise ValueError(f"x2d_px {self.x.shape} must be (T, 17, 2) and poses3d {np.shape(poses3d)} (T, 17, 3)"

@@ -11,7 +11,7 @@ import numpy as np
 __all__ = ['H36M_JOINTS', 'H36M_PARENTS', 'H36M_LEFT', 'H36M_RIGHT', 'H36M_PARENTS_32', 'H36M_REMOVED_32', 'H36M_KEEP_32',
            'DHP_JOINTS', 'DHP_PARENTS', 'DHP_LEFT', 'DHP_RIGHT', 'DHP_ROOT', 'H36M_ACTIONS', 'H36M_EXAMPLE_POSE',
            'GT_COLOR', 'LEFT_COLOR', 'RIGHT_COLOR', 'CENTRE_COLOR', 'select_17', 'flip_pose', 'bone_lengths',
-           'action_word', 'plot_skeleton', 'worst_joints', 'plot_pose_comparison']
+           'action_word', 'plot_skeleton', 'worst_joints', 'plot_coords', 'plot_pose_comparison']
 
 # %% ../nbs/02_skeleton.ipynb #b5dd3f2e
 H36M_JOINTS = ["pelvis", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "spine", "thorax",
@@ -140,8 +140,8 @@ def worst_joints(pred, gt, k: int = 3) -> np.ndarray:
     if pred.shape != gt.shape or pred.ndim != 2: raise ValueError(f"worst_joints: shapes {pred.shape} vs {gt.shape}, expected (J, 3) both")
     return np.argsort(-np.linalg.norm(pred - gt, axis=-1), kind="stable")[:k]
 
-def _view(p):
-    "Camera coordinates (x right, y down, z forward) -> plot coordinates (x, depth, up)."
+def plot_coords(p) -> np.ndarray:
+    "Camera coordinates (x right, y down, z forward) -> 3D plot axes (x, depth, up): what every 3D picture of the kit draws."
     p = np.asarray(p, np.float64)
     return np.stack([p[..., 0], p[..., 2], -p[..., 1]], -1)
 
@@ -159,7 +159,7 @@ def plot_pose_comparison(ax, gt, pred, hyps=None, parents=H36M_PARENTS, left=H36
     hy = None if hyps is None else np.asarray(hyps, np.float64)
     if hy is not None and (hy.ndim != 3 or hy.shape[1:] != (J, 3)):
         raise ValueError(f"plot_pose_comparison: hyps must be (H, {J}, 3), got {hy.shape}")
-    tf = _view if camera_coords else (lambda p: np.asarray(p, np.float64))
+    tf = plot_coords if camera_coords else (lambda p: np.asarray(p, np.float64))
     if hy is not None:
         for h in hy: plot_skeleton(ax, tf(h), parents, left, right, lw=0.8, colors=(LEFT_COLOR, RIGHT_COLOR, CENTRE_COLOR), alpha=0.18)
     plot_skeleton(ax, tf(gt), parents, left, right, lw=3.0, colors=(GT_COLOR, GT_COLOR, GT_COLOR), alpha=0.9)
