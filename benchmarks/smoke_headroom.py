@@ -1,6 +1,6 @@
 """How far below the linear baseline can any model get on the smoke data? Probes, measured on the same split.
 
-    .venv/bin/python benchmarks/smoke_headroom.py              # about 8 minutes on one core
+    .venv/bin/python benchmarks/smoke_headroom.py              # 13 min on one core beside the test suite (measured)
     .venv/bin/python benchmarks/smoke_headroom.py --steps 500  # quicker, a weaker probe
 
 The smoke profile's goal (issue 12) is a FinePOSE whose P-Agg MPJPE is at most half the linear least-squares
