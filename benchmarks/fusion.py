@@ -1,7 +1,11 @@
 """Fewer passes over memory in one transformer block at the paper size: measured before anything is adopted.
 
-    .venv/bin/python benchmarks/fusion.py                       # ~5 minutes on 2 cores; writes results/benchmarks/
+    .venv/bin/python benchmarks/fusion.py                       # long: see below; writes results/benchmarks/
     .venv/bin/python benchmarks/fusion.py --rounds 1 --quick    # a short look (rows=1 only)
+
+Measured run time on the 2-core machine: the fp32 rows (both call sizes) took about 4 minutes; the bf16 rows at
+rows=20 had not finished after a further 15 minutes (the bf16 block here is 5-9x slower than fp32 per call, which
+disagrees with the bf16 speed-ups of results/benchmarks/cpu-full.md and is not yet understood; use --quick).
 
 One `finepose.mixste.Block` of the paper's width (512, 8 heads, MLP ratio 2) with seeded weights, inference mode,
 on the two layouts a FinePOSE pass alternates between at 243 frames: temporal (rows·17 sequences of 243 frames)
