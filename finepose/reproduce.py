@@ -30,11 +30,11 @@ from .io import DataError, atomic_write_json, atomic_write_text, sha256_file, sh
 from .prepare import dataset_files
 
 # %% auto #0
-__all__ = ['REQUIRED_PARAMETERS', 'EXPERIMENT_ORDER', 'LIBRARIES', 'CHECK_TOLERANCES', 'CHECK_KINDS', 'repo_root',
-           'experiments_dir', 'discover_experiments', 'notebook_parameters', 'check_parameters', 'write_record',
-           'library_versions', 'code_version', 'device_info', 'source_hash', 'data_fingerprint', 'check_tolerances',
-           'quantity_kind', 'result_csvs', 'compare_results', 'check_verdict', 'format_differences', 'promote',
-           'reproduce', 'cli_reproduce']
+__all__ = ['REQUIRED_PARAMETERS', 'EXPERIMENT_ORDER', 'LIBRARIES', 'ISA_VARIABLES', 'CHECK_TOLERANCES', 'EXACT_TOLERANCES',
+           'CHECK_KINDS', 'MACHINE_KEYS', 'repo_root', 'experiments_dir', 'discover_experiments', 'notebook_parameters',
+           'check_parameters', 'write_record', 'library_versions', 'code_version', 'cpu_model', 'device_info',
+           'source_hash', 'data_fingerprint', 'check_tolerances', 'quantity_kind', 'result_csvs', 'compare_results',
+           'check_verdict', 'machine_comparison', 'format_differences', 'promote', 'reproduce', 'cli_reproduce']
 
 # %% ../nbs/80_reproduce.ipynb #558772c7
 REQUIRED_PARAMETERS = ("profile", "results_dir", "overrides")
@@ -113,10 +113,24 @@ def code_version() -> dict:
     except (OSError, subprocess.SubprocessError): pass
     return info
 
+ISA_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+"Environment variables that choose which CPU instructions torch's kernels use (and so how they round)."
+
+def cpu_model() -> str:
+    "The CPU's model name (Linux `/proc/cpuinfo`, else `platform.processor()`), or 'unknown'."
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"): return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
 def device_info(spec: str = "auto") -> dict:
+    """Where a run computed: device, threads, CPU model, the instruction set torch's CPU kernels use
+    (`cpu_capability`, e.g. AVX512), any `ISA_VARIABLES` and `MALLOC_` settings."""
     import torch
     dev = get_device(spec)
     d = {"device": str(dev), "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
+         "cpu_model": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+         "ISA_settings": {k: os.environ[k] for k in ISA_VARIABLES if k in os.environ},
          "platform": platform.platform(), "MALLOC_settings": {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")}}
     if dev.type == "cuda": d["gpu"] = torch.cuda.get_device_name(dev)
     return d
@@ -152,10 +166,15 @@ def data_fingerprint(cfg, overrides=()) -> dict:
     return out
 
 # %% ../nbs/80_reproduce.ipynb #9eb6af5c
-CHECK_TOLERANCES = {"mm": 0.5, "std": 0.5, "percent": 0.5, "fraction": 0.005, "count": 0, "timing": None,
-                    "machine": None}
-"""Absolute tolerance of each kind of quantity for `compare_results` (`None`: not compared, reported as skipped).
-Override with `compare_results(..., tolerances={'mm': 1.0})` or `finepose reproduce --check --tolerance mm=1`."""
+CHECK_TOLERANCES = {"mm": 2.0, "curve": 10.0, "std": 0.5, "percent": 1.0, "fraction": 0.005, "count": 0,
+                    "timing": None, "machine": None}
+"""Absolute tolerance of each kind of quantity for `compare_results` (`None`: not compared, reported as skipped):
+what a regeneration on another kind of CPU must meet (the measured drifts are in the text above). Override with
+`compare_results(..., tolerances={'mm': 1.0})` or `finepose reproduce --check --tolerance mm=1`."""
+
+EXACT_TOLERANCES = {k: None if v is None else 0.0 for k, v in CHECK_TOLERANCES.items()}
+"""Zero for every compared kind (`finepose reproduce --check --exact`): what a rerun on the reference's kind of CPU,
+with its libraries and thread counts, must meet (see `machine_comparison`)."""
 
 def _words(*words) -> str:
     "A regex matching any of `words` as a whole word: not preceded or followed by a letter (`wall_s`, `MPJPE J-Best`)."
@@ -170,6 +189,7 @@ CHECK_KINDS = (
     ("std", r"±|" + _words("std", "sd", "stdev", "standard deviation")),
     ("percent", r"%|" + _words("pck", "auc", "percent", "pct", "accuracy")),
     ("fraction", _words("ratio", "fraction", "share", "proportion")),
+    ("curve", r"train_loss|(?<![a-z])val_"),
     ("mm", r"mpjpe|mpjve|" + _words("mm", "errors?", "accel", "[jp][-_](best|agg)", "distance", "spread")),
     ("count", r"^[hk]$|(?<![a-z])n_|" + _words("counts?", "frames?", "windows?", "epochs?", "steps?", "passes",
                                                "rows", "num", "number", "seeds?", "subjects", "layers", "heads",
@@ -358,6 +378,24 @@ def check_verdict(summary: dict) -> str:
     return (f"check: {summary['numbers']} numbers compared, {summary['within']} within tolerance "
             f"({summary['skipped']} skipped: timings), largest difference {mm:.2f} mm")
 
+MACHINE_KEYS = ("cpu_model", "cpu_capability", "ISA_settings", "device", "gpu")
+"The `device_info` fields that decide how floating-point sums round (thread counts are fixed by the experiments)."
+
+def machine_comparison(reference: dict, regenerated: dict) -> tuple[bool, str]:
+    """(same kind of machine?, a line saying so) from the manifests' `device` entries of the reference and the
+    regenerated run; `MACHINE_KEYS` decide, and a reference that does not record one counts as another machine."""
+    ref_d, new_d = reference.get("device") or {}, regenerated.get("device") or {}
+    differ = [k for k in MACHINE_KEYS if ref_d.get(k) != new_d.get(k)]
+    libs = [k for k in ("torch", "numpy") if (reference.get("libraries") or {}).get(k) != (regenerated.get("libraries") or {}).get(k)]
+    desc = lambda d: f"{d.get('cpu_model', 'an unrecorded CPU')} ({d.get('cpu_capability', '?')}" + \
+        "".join(f", {k}={v}" for k, v in (d.get("ISA_settings") or {}).items()) + f", {d.get('device', '?')})"
+    if not differ and not libs:
+        return True, (f"same machine kind as the reference ({desc(new_d)}, same torch and numpy): the numbers should "
+                      "agree bit for bit ('--exact' checks that)")
+    return False, (f"another machine kind than the reference: reference {desc(ref_d)}, this run {desc(new_d)}"
+                   + (f"; libraries differ: {', '.join(libs)}" if libs else "") + "; trained models round differently "
+                   "and drift apart, which the default tolerances allow for")
+
 def format_differences(diffs, max_rows: int = 30, width: int = 40) -> str:
     "The first `max_rows` rows of `compare_results`' frame (worst first) as a compact text table."
     if not len(diffs): return "no differences beyond tolerance"
@@ -536,6 +574,8 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, force: bool
         log(f"compared {summary['files']} result files of {out} with the reference {ref}"
             + (f" (experiments {', '.join(only)})" if only else "") + f"; every difference: {out / 'differences.csv'}")
         log(format_differences(diffs, max_rows=30))
+        summary["same_machine"], summary["machine"] = machine_comparison(_load_manifest(ref / "manifest.json"), man)
+        log(summary["machine"])
         summary["verdict"] = check_verdict(summary)
         log(summary["verdict"])
         save(complete=True, check=summary)
@@ -552,7 +592,7 @@ def _tolerance_arg(text: str) -> tuple[str, float | None]:
         raise argparse.ArgumentTypeError(f"expected KIND=VALUE (e.g. mm=1.0 or timing=skip), got {text!r}") from None
 
 def cli_reproduce(argv: list[str] | None = None) -> int:
-    """`finepose reproduce --profile P [--only NAME ...] [--force] [--check [--tolerance KIND=VALUE ...]] [overrides]`.
+    """`finepose reproduce --profile P [--only NAME ...] [--force] [--check [--exact] [--tolerance KIND=VALUE ...]] [overrides]`.
     Exit status: 0 done (with `--check`: every number within tolerance), 1 a notebook failed or the check found
     differences, 2 a usage or configuration error (with `--check`: no reference results)."""
     p = argparse.ArgumentParser(prog="finepose reproduce",
@@ -566,15 +606,18 @@ def cli_reproduce(argv: list[str] | None = None) -> int:
     p.add_argument("--tolerance", action="append", type=_tolerance_arg, metavar="KIND=VALUE", default=[],
                    help="with --check: override a tolerance ("
                         + ", ".join(f"{k}={v}" for k, v in CHECK_TOLERANCES.items()) + "; 'skip': not compared)")
+    p.add_argument("--exact", action="store_true", help="with --check: every compared number must be equal (tolerance 0; "
+                   "for a rerun on the reference's kind of machine); --tolerance still overrides")
     p.add_argument("--results", default=None, help="results root (default: <kit>/results)")
     p.add_argument("--experiments", default=None, help="folder of experiment notebooks (default: <kit>/experiments)")
     p.add_argument("overrides", nargs="*", help="dotted configuration overrides, e.g. eval.num_proposals=5")
     a = p.parse_args(argv)
-    if a.tolerance and not a.check: p.error("--tolerance only applies with --check")
+    if (a.tolerance or a.exact) and not a.check: p.error("--tolerance and --exact only apply with --check")
+    tolerances = {**(EXACT_TOLERANCES if a.exact else {}), **dict(a.tolerance)} or None
     t0 = time.perf_counter()
     try:
         man = reproduce(a.profile, only=a.only, force=a.force, overrides=a.overrides, results_root=a.results,
-                        experiments=a.experiments, check=a.check, tolerances=dict(a.tolerance) or None)
+                        experiments=a.experiments, check=a.check, tolerances=tolerances)
     except RuntimeError as e:
         print(f"finepose reproduce: error: {e}", file=sys.stderr); return 1
     if a.check:                                           # reproduce printed the differences and the verdict
