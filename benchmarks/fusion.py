@@ -116,6 +116,19 @@ def measure(rows_list, dtypes, rounds: int, threads: int, say=print) -> list[dic
     return out
 
 
+def cpu_description() -> str:
+    "CPU model, torch's CPU capability and the bf16-relevant instruction flags (bf16 speed depends on them)."
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for ln in Path("/proc/cpuinfo").read_text().splitlines():
+            if ln.startswith("model name"): model = ln.split(":", 1)[1].strip()
+            if ln.startswith("flags"): flags = set(ln.split(":", 1)[1].split())
+    except OSError: pass
+    have = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    return (f"{model}, torch CPU capability {torch.backends.cpu.get_cpu_capability()}, "
+            f"flags {' '.join(have) or 'unknown'}")
+
+
 def table(rows: list[dict]) -> str:
     head = ["dtype", "rows", "layout", "shape", "variant", "ms per call (median)", "vs eager (median)",
             "per round", "max abs diff", "compile s"]
@@ -149,7 +162,7 @@ def main(argv=None) -> int:
     md = "\n".join([
         "# One transformer block at the paper size: eager, by hand in place, torch.compile (CPU)",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {a.threads} threads, "
+        f"Machine: {cpu_description()}, {os.cpu_count()} CPUs, {a.threads} threads, "
         f"torch {torch.__version__}; {a.rounds} rounds, order reversed every round; run took {wall:.0f} s "
         "(`benchmarks/fusion.py`).",
         "Block: width 512, 8 heads, MLP ratio 2, inference; temporal = rows·17 sequences of 243 frames, spatial = "
