@@ -23,7 +23,7 @@ from .fpp import pretext_ids, word_ids
 from .io import DataError
 from .metrics import check_metric_fixture
 from .official import to_official
-from .reference import buffer_sha256, load_fixture, rebuild_weights, rule_tensor
+from .reference import SCHEDULE_ULPS, buffer_sha256, load_fixture, rebuild_weights, rule_tensor, ulp_distance
 from .skeleton import flip_pose
 
 # %% auto #0
@@ -143,9 +143,11 @@ def verify_fixture(path, tolerance: float = 1e-4, metrics: bool = True, device="
              _row("tokens: eot_index", text.argmax(-1), fx["eot_index"], 0)]
     # weights -> official checkpoint dict -> importer
     ck = fixture_checkpoint(fx)
-    sched_ok = buffer_sha256({k: v.numpy() for k, v in make_schedule(c["timestep"]).items()}) \
-        == fx.meta["diffusion_buffers"]["sha256"]
-    rows.append(CheckRow("diffusion buffers sha256", 0.0 if sched_ok else math.inf, 0, sched_ok))
+    sched = make_schedule(c["timestep"])
+    ulps = ulp_distance(sched["alphas_cumprod"], fx.meta["diffusion_buffers"]["alphas_cumprod"])
+    same = buffer_sha256({k: v.numpy() for k, v in sched.items()}) == fx.meta["diffusion_buffers"]["sha256"]
+    rows.append(CheckRow(f"diffusion schedule: alphas_cumprod in ulps (12-buffer sha256 {'equal' if same else 'differs'})",
+                         ulps, SCHEDULE_ULPS, ulps <= SCHEDULE_ULPS))
     cfg = fixture_config(fx)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -18,7 +18,8 @@ from .diffusion import DIFFUSION_BUFFER_KEYS
 from .io import DataError
 
 # %% auto #0
-__all__ = ['weight_category', 'rule_tensor', 'Fixture', 'load_fixture', 'rebuild_weights', 'buffer_sha256']
+__all__ = ['SCHEDULE_ULPS', 'weight_category', 'rule_tensor', 'Fixture', 'load_fixture', 'rebuild_weights', 'buffer_sha256',
+           'ulp_distance']
 
 # %% ../nbs/09_reference.ipynb #35143b1a
 _SMALL_TABLES = {"Spatial_pos_embed", "Temporal_pos_embed", "positional_embedding", "class_embedding", "logit_scale"}
@@ -105,3 +106,15 @@ def buffer_sha256(buffers: dict) -> str:
     h = hashlib.sha256()
     for k in DIFFUSION_BUFFER_KEYS: h.update(np.ascontiguousarray(np.asarray(buffers[k], dtype=np.float64)).tobytes())
     return h.hexdigest()
+
+SCHEDULE_ULPS = 4
+"""How many units in the last place a float64 schedule value may differ from the fixture's: `torch.cos` and
+`torch.log` round their last bit differently on different CPUs (measured: 2 of 1000 `alphas_cumprod` one unit
+apart, 1.1e-16, on an Intel Xeon with AVX-512; equal on the machine that made the fixture)."""
+
+def ulp_distance(a, b) -> float:
+    "Largest |a - b| in units in the last place of float64 (`np.spacing` of the larger magnitude); 0 when equal."
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape: raise ValueError(f"ulp_distance: shapes {a.shape} and {b.shape} differ")
+    if not a.size: return 0.0
+    return float((np.abs(a - b) / np.spacing(np.maximum(np.abs(a), np.abs(b)))).max())
