@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/fusion.py                       # long: see below; writes results/benchmarks/
     .venv/bin/python benchmarks/fusion.py --rounds 1 --quick    # a short look (rows=1 only)
 
-Measured run time on the 2-core machine: the fp32 rows (both call sizes) took about 4 minutes; the bf16 rows at
-rows=20 had not finished after a further 15 minutes (the bf16 block here is 5-9x slower than fp32 per call, which
-disagrees with the bf16 speed-ups of results/benchmarks/cpu-full.md and is not yet understood; use --quick).
+Measured run time: 4 minutes on a 2-core Intel Xeon with AVX-512 BF16 and AMX (results/benchmarks/cpu-fusion.md,
+where the bf16 block is 3.4x faster than the fp32 one). On an earlier, unrecorded 2-core machine the bf16 block was
+5-9x *slower* than fp32 and the bf16 rows=20 did not finish in 15 minutes (cpu-fusion-partial.log); that machine's
+CPU flags were not recorded, so whether it lacked native bf16 is not known. The header now records them.
 
 One `finepose.mixste.Block` of the paper's width (512, 8 heads, MLP ratio 2) with seeded weights, inference mode,
 on the two layouts a FinePOSE pass alternates between at 243 frames: temporal (rows·17 sequences of 243 frames)
