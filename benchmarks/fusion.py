@@ -34,7 +34,6 @@ import argparse
 import copy
 import csv
 import os
-import platform
 import statistics
 import sys
 import time
@@ -119,11 +118,11 @@ def measure(rows_list, dtypes, rounds: int, threads: int, say=print) -> list[dic
 
 def cpu_description() -> str:
     "CPU model, torch's CPU capability and the bf16-relevant instruction flags (bf16 speed depends on them)."
-    model, flags = platform.processor() or platform.machine(), set()
+    from finepose.reproduce import cpu_model
+    model, flags = cpu_model(), set()
     try:
-        for ln in Path("/proc/cpuinfo").read_text().splitlines():
-            if ln.startswith("model name"): model = ln.split(":", 1)[1].strip()
-            if ln.startswith("flags"): flags = set(ln.split(":", 1)[1].split())
+        line = next((ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("flags")), "flags:")
+        flags = set(line.split(":", 1)[1].split())
     except OSError: pass
     have = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
     return (f"{model}, torch CPU capability {torch.backends.cpu.get_cpu_capability()}, "

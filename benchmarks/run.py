@@ -334,15 +334,9 @@ def _env_info(device: str, threads: int) -> dict:
     import numpy
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        pass
+    from finepose.reproduce import cpu_model
+
+    cpu = cpu_model()
     info = dict(
         device=device,
         python=platform.python_version(),
